@@ -1,0 +1,10 @@
+"""The tamper-evident, append-only audit log of every staff action."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "adminpanel.audit"
+    label = "audit"

@@ -1,0 +1,10 @@
+"""Small shared pieces: environment parsing, masking, middleware, health checks."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "adminpanel.core"
+    label = "core"

@@ -1,0 +1,10 @@
+"""Support desk: search users, view, enroll and remove authenticators."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    name = "adminpanel.directory"
+    label = "directory"
