@@ -8,3 +8,7 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "adminpanel.audit"
     label = "audit"
+    verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from adminpanel.audit import signals  # noqa: F401  (connects the sign-in/out receivers)

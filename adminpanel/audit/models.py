@@ -1,0 +1,164 @@
+"""The audit log: append-only events in an HMAC chain, and the results of verifying that chain."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Substr
+
+GENESIS_HASH = "0" * 64
+TICKET_INDEX_PREFIX = 128  # btree entries have a size limit; tickets are indexed on this prefix
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
+class Outcome(models.TextChoices):
+    REQUESTED = "requested", "requested"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    DENIED = "denied", "denied"
+
+
+class Action:
+    """The actions the product records; actions are free dotted strings, these are the known ones."""
+
+    USER_SEARCH = "user.search"
+    USER_VIEW = "user.view"
+    PII_REVEAL = "pii.reveal"
+    AUTHENTICATOR_ENROLL = "authenticator.enroll"
+    AUTHENTICATOR_REMOVE = "authenticator.remove"
+    LOCKOUT_OVERRIDE = "lockout.override"
+    AUDIT_EXPORT = "audit.export"
+    AUDIT_VERIFY = "audit.verify"
+    BULK_JOB = "bulk.job"
+    STAFF_LOGIN = "staff.login"
+    STAFF_LOGOUT = "staff.logout"
+    ACCESS_DENIED = "access.denied"
+
+    ALL = (
+        USER_SEARCH,
+        USER_VIEW,
+        PII_REVEAL,
+        AUTHENTICATOR_ENROLL,
+        AUTHENTICATOR_REMOVE,
+        LOCKOUT_OVERRIDE,
+        AUDIT_EXPORT,
+        AUDIT_VERIFY,
+        BULK_JOB,
+        STAFF_LOGIN,
+        STAFF_LOGOUT,
+        ACCESS_DENIED,
+    )
+
+
+def _refuse(what: str) -> NoReturn:
+    raise AppendOnlyError(
+        f"the audit log is append-only: {what} refused (write with adminpanel.audit.services.record)"
+    )
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        _refuse("update")
+
+    def delete(self) -> NoReturn:
+        _refuse("delete")
+
+    def _raw_delete(self, using: Any) -> NoReturn:
+        _refuse("delete")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: Any = None) -> NoReturn:
+        _refuse("bulk_update")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("update_or_create")
+
+
+class AuditEvent(models.Model):
+    """One staff action (or its outcome). Written only by services.record(); never changed or deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seq = models.BigIntegerField(unique=True, help_text="Position in the chain: 1, 2, 3, … with no gaps.")
+    created_at = models.DateTimeField(help_text="UTC; never decreases along the chain.")
+    # No database constraint, no cascade: deleting a staff account must not touch (or be blocked by) the log.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_ip = models.CharField(max_length=45, blank=True)
+    actor_user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    correlation_id = models.UUIDField()
+    user_id = models.CharField(max_length=255, blank=True, help_text="The end-user (Authsignal user id).")
+    authenticator_id = models.CharField(max_length=255, blank=True)
+    verification_method = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    ticket = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        default_permissions = ("view",)
+        indexes = [
+            # Each filter of the auditor list walks (field, seq) newest first: keyset pages stay index seeks.
+            models.Index(fields=["actor_username", "seq"], name="audit_actor_seq"),
+            models.Index(fields=["user_id", "seq"], name="audit_user_seq"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq"),
+            models.Index(fields=["outcome", "seq"], name="audit_outcome_seq"),
+            models.Index(Substr("ticket", 1, TICKET_INDEX_PREFIX), "seq", name="audit_ticket_seq"),
+            models.Index(fields=["created_at", "seq"], name="audit_created_seq"),
+            models.Index(fields=["correlation_id", "seq"], name="audit_correlation_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse("update")
+        if not self.hash or not self.seq:
+            raise AppendOnlyError("audit events are written only through adminpanel.audit.services.record")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("delete")
+
+
+class ChainVerification(models.Model):
+    """The result of one `audit verify` run; kept outside the audit table so the log stays append-only."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    events_checked = models.BigIntegerField(default=0)
+    head_seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+    first_bad_seq = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    source = models.CharField(max_length=32, blank=True, help_text="command, ui, task")
+    triggered_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.ok else 'BROKEN'} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
