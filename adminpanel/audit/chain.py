@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from adminpanel.audit.models import GENESIS_HASH, AuditEvent
 
@@ -36,27 +39,68 @@ CHAIN_FIELDS: tuple[str, ...] = (
     "ticket",
     "details",
 )
-_ID, _SEQ, _CREATED, _CORRELATION, _DETAILS = (
-    CHAIN_FIELDS.index(name) for name in ("id", "seq", "created_at", "correlation_id", "details")
-)
 _UTC = dt.UTC
+_enc = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
 
 
 def timestamp(value: dt.datetime) -> str:
-    """UTC, microseconds, no offset suffix ambiguity: '2026-11-02T09:15:00.000123Z'."""
+    """UTC with microseconds and a Z: '2026-11-02T09:15:00.000123Z'."""
     if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(_UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def _canonical(
+    id_: str,
+    seq: int,
+    created_at: str,
+    actor_id: int | None,
+    actor_username: str,
+    actor_ip: str,
+    actor_user_agent: str,
+    request_id: str,
+    action: str,
+    outcome: str,
+    correlation_id: str,
+    user_id: str,
+    authenticator_id: str,
+    verification_method: str,
+    reason: str,
+    ticket: str,
+    details: Any,
+) -> str:
+    # Equal to json.dumps(dict(zip(CHAIN_FIELDS, …)), sort_keys=True, separators=(",", ":")), written out
+    # by hand because verify runs it a million times. Keys in sorted order; uuid/time already strings.
+    return (
+        '{"action":' + _enc(action)
+        + ',"actor_id":' + ("null" if actor_id is None else str(int(actor_id)))
+        + ',"actor_ip":' + _enc(actor_ip)
+        + ',"actor_user_agent":' + _enc(actor_user_agent)
+        + ',"actor_username":' + _enc(actor_username)
+        + ',"authenticator_id":' + _enc(authenticator_id)
+        + ',"correlation_id":' + _enc(correlation_id)
+        + ',"created_at":' + _enc(created_at)
+        + ',"details":' + _dumps(details)
+        + ',"id":' + _enc(id_)
+        + ',"outcome":' + _enc(outcome)
+        + ',"reason":' + _enc(reason)
+        + ',"request_id":' + _enc(request_id)
+        + ',"seq":' + str(int(seq))
+        + ',"ticket":' + _enc(ticket)
+        + ',"user_id":' + _enc(user_id)
+        + ',"verification_method":' + _enc(verification_method)
+        + "}"
+    )  # fmt: skip
+
+
 def canonical_json(values: Sequence[Any]) -> bytes:
     """Canonical JSON of one event given its CHAIN_FIELDS values: sorted keys, no spaces, ASCII only."""
-    doc = dict(zip(CHAIN_FIELDS, values, strict=True))
-    doc["id"] = str(doc["id"])
-    doc["correlation_id"] = str(doc["correlation_id"])
-    doc["created_at"] = timestamp(doc["created_at"])
-    return _dumps(doc).encode("ascii")
+    v = list(values)
+    v[0] = str(v[0])
+    v[2] = timestamp(v[2])
+    v[10] = str(v[10])
+    return _canonical(*v).encode("ascii")
 
 
 def compute_hash(prev_hash: str, values: Sequence[Any], key: bytes | None = None) -> str:
@@ -131,13 +175,38 @@ class VerifyResult:
         return f"BROKEN at seq {self.first_bad_seq}: {self.message}"
 
 
-def iter_chain_rows(chunk_size: int = 20_000) -> Iterable[Sequence[Any]]:
-    """All events oldest first as (CHAIN_FIELDS…, prev_hash, hash), streamed (server-side cursor on PG)."""
-    return (
-        AuditEvent.objects.order_by("seq")
-        .values_list(*CHAIN_FIELDS, "prev_hash", "hash")
-        .iterator(chunk_size=chunk_size)
-    )
+def iter_chain_rows(chunk_size: int = 20_000) -> Iterator[Sequence[Any]]:
+    """All events oldest first as (CHAIN_FIELDS…, prev_hash, hash), streamed in chunks.
+
+    PostgreSQL: a server-side cursor returning uuid/time already as canonical text and details as JSON text,
+    so Python builds no objects it would only turn back into strings. Elsewhere: the ORM's iterator.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        yield from (
+            AuditEvent.objects.order_by("seq")
+            .values_list(*CHAIN_FIELDS, "prev_hash", "hash")
+            .iterator(chunk_size=chunk_size)
+        )
+        return
+    columns = ", ".join(_PG_COLUMNS.get(name, name) for name in CHAIN_FIELDS)
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        connection.ensure_connection()
+        cursor = connection.connection.cursor(name="audit_verify")
+        cursor.itersize = chunk_size
+        try:
+            cursor.execute(f"SELECT {columns}, prev_hash, hash FROM {AuditEvent._meta.db_table} ORDER BY seq")
+            yield from cursor
+        finally:
+            cursor.close()
+
+
+_PG_COLUMNS = {
+    "id": "id::text",
+    "correlation_id": "correlation_id::text",
+    "created_at": """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "details": "details::text",
+}
 
 
 def verify_rows(
@@ -155,8 +224,8 @@ def verify_rows(
     """
     started = time.monotonic()
     key = key if key is not None else settings.AUDIT_CHAIN_KEY
-    digest, compare, dumps, stamp = hmac.digest, hmac.compare_digest, _dumps, timestamp
-    names = CHAIN_FIELDS
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    compare, canonical, loads = hmac.compare_digest, _canonical, json.loads
     prev = GENESIS_HASH
     expected = 1
     cp_seq = int(checkpoint["seq"]) if checkpoint else 0
@@ -173,7 +242,7 @@ def verify_rows(
         return result
 
     for row in rows:
-        seq = row[_SEQ]
+        seq = row[1]
         if seq != expected:
             if seq > expected:
                 return fail(expected, f"event #{expected} is missing (next event found is #{seq}): deleted")
@@ -184,11 +253,14 @@ def verify_rows(
                 seq,
                 f"event #{seq} does not link to event #{seq - 1} (prev_hash differs): inserted or removed",
             )
-        doc = dict(zip(names, row[:17], strict=False))
-        doc["id"] = str(doc["id"])
-        doc["correlation_id"] = str(doc["correlation_id"])
-        doc["created_at"] = stamp(doc["created_at"])
-        computed = digest(key, prev.encode("ascii") + dumps(doc).encode("ascii"), "sha256").hex()
+        values = list(row[:17])
+        if not isinstance(values[0], str):  # the portable path yields objects, the PostgreSQL one text
+            values[0], values[2], values[10] = str(values[0]), timestamp(values[2]), str(values[10])
+        if isinstance(values[16], str):
+            values[16] = loads(values[16])
+        mac = base.copy()
+        mac.update(prev.encode("ascii") + canonical(*values).encode("ascii"))
+        computed = mac.hexdigest()
         if not compare(computed, stored):
             return fail(seq, f"event #{seq} does not match its hash: its content was changed")
         if seq == cp_seq:
@@ -215,4 +287,5 @@ def verify_rows(
 
 
 def verify_chain(*, checkpoint: dict[str, Any] | None = None, chunk_size: int = 20_000) -> VerifyResult:
-    return verify_rows(iter_chain_rows(chunk_size), checkpoint=checkpoint)
+    with closing(iter_chain_rows(chunk_size)) as rows:  # an early failure still ends the cursor's transaction
+        return verify_rows(rows, checkpoint=checkpoint)

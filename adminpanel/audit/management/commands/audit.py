@@ -1,0 +1,101 @@
+"""`manage.py audit verify|reconcile|seed|checkpoint`: keeping the audit log honest from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from adminpanel.audit import services
+from adminpanel.audit.models import Action, Outcome
+
+
+class Command(BaseCommand):
+    help = (
+        "Audit log tools: verify the chain, reconcile unfinished requests, seed synthetic events, checkpoint."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint}"
+        )
+        verify = sub.add_parser(
+            "verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken."
+        )
+        verify.add_argument(
+            "--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`."
+        )
+        reconcile = sub.add_parser("reconcile", help="Settle `requested` events left without an outcome.")
+        reconcile.add_argument(
+            "--older-than",
+            type=int,
+            default=15,
+            metavar="MINUTES",
+            help="Only requests older than this (15).",
+        )
+        reconcile.add_argument("--limit", type=int, default=1000)
+        seed = sub.add_parser("seed", help="Append N synthetic events (refused if real events exist).")
+        seed.add_argument("--count", type=int, required=True)
+        seed.add_argument("--batch-size", type=int, default=10_000)
+        checkpoint = sub.add_parser("checkpoint", help="Print the chain head as JSON, to store elsewhere.")
+        checkpoint.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"handle_{options['subcommand']}")(**options)
+
+    def handle_verify(self, *, checkpoint: Path | None = None, **options: Any) -> None:
+        saved = None
+        if checkpoint is not None:
+            try:
+                saved = json.loads(checkpoint.read_text())
+                int(saved["seq"]), str(saved["hash"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CommandError(f"cannot read checkpoint {checkpoint}: {exc}", returncode=2) from exc
+        run = services.run_verification(source="command", checkpoint=saved)
+        services.record(
+            Action.AUDIT_VERIFY,
+            Outcome.SUCCEEDED if run.ok else Outcome.FAILED,
+            details={"source": "command", "head_seq": run.head_seq, "first_bad_seq": run.first_bad_seq},
+        )
+        if not run.ok:
+            raise CommandError(run.message, returncode=1)
+        self.stdout.write(run.message)
+
+    def handle_reconcile(self, *, older_than: int, limit: int, **options: Any) -> None:
+        from adminpanel.audit.reconcile import reconcile
+
+        report = reconcile(dt.timedelta(minutes=older_than), limit=limit)
+        for seq, outcome in report.settled:
+            self.stdout.write(f"#{seq}: appended outcome {outcome}")
+        for seq, why in report.deferred:
+            self.stdout.write(f"#{seq}: left as is ({why})")
+        self.stdout.write(f"reconciled {len(report.settled)}, left {len(report.deferred)} for the next run")
+
+    def handle_seed(self, *, count: int, batch_size: int, **options: Any) -> None:
+        from adminpanel.audit.seeding import RealEventsPresent, seed
+
+        if count < 1:
+            raise CommandError("--count must be at least 1")
+
+        def progress(done: int) -> None:
+            if done % 100_000 == 0 or done == count:
+                self.stderr.write(f"  {done}/{count}")
+
+        try:
+            head = seed(count, batch_size=batch_size, progress=progress)
+        except RealEventsPresent as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"seeded {count} synthetic events; head seq {head}")
+
+    def handle_checkpoint(self, *, output: Path | None = None, **options: Any) -> None:
+        text = json.dumps(services.chain_checkpoint(), sort_keys=True)
+        if output is None:
+            self.stdout.write(text)
+        else:
+            output.write_text(text + "\n")
+            sys.stderr.write(f"checkpoint written to {output}\n")
