@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from adminpanel.core import health, views
 
@@ -14,5 +14,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("audit/", include("adminpanel.audit.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "adminpanel.audit.views.permission_denied"
