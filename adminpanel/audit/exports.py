@@ -72,6 +72,12 @@ class _Line:
         self.text += value
 
 
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(value)
+    return "" if value is None else value
+
+
 def csv_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
     line = _Line()
     writer = csv.writer(line)
@@ -89,6 +95,6 @@ def csv_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
 
 
 def jsonl_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
-    """One JSON object per line, values verbatim (JSON escaping makes them safe; no spreadsheet reads this)."""
+    """One JSON object per line, values verbatim (JSON escaping keeps them inert; no spreadsheet reads it)."""
     for chunk in iter_events(qs, up_to_seq=up_to_seq):
         yield "".join(json.dumps(_plain(row), ensure_ascii=False) + "\n" for row in chunk)
