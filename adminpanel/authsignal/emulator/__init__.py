@@ -1,0 +1,24 @@
+"""A standalone Authsignal Server API emulator: WSGI app, SQLite store, faults, in-process transport."""
+
+from __future__ import annotations
+
+from .app import EmulatorApp
+from .faults import FaultConfig, InjectedHang, InjectedReset, RateLimit, TokenBucket
+from .seed import DEMO_USERS
+from .server import EmulatorHTTPServer, running_server
+from .store import EmulatorStore
+from .transport import EmulatorTransport
+
+__all__ = [
+    "DEMO_USERS",
+    "EmulatorApp",
+    "EmulatorHTTPServer",
+    "EmulatorStore",
+    "EmulatorTransport",
+    "FaultConfig",
+    "InjectedHang",
+    "InjectedReset",
+    "RateLimit",
+    "TokenBucket",
+    "running_server",
+]
