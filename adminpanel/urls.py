@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("users/", include("adminpanel.directory.urls")),
     path("audit/", include("adminpanel.audit.urls")),
     path("admin/", admin.site.urls),
 ]

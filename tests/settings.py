@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("AUDIT_CHAIN_KEY", "test-audit-chain-key")
@@ -25,4 +26,10 @@ STORAGES = {
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 AUTHSIGNAL_RETRY_MAX_WAIT = 0.05
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME", "")}
+    # A file, not :memory:, so that threads in race and concurrency tests share one database.
+    # One file per test run, so that parallel runs on one machine never share (and clobber) it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("TEST_SQLITE_NAME")
+        or os.path.join(tempfile.gettempdir(), f"adminpanel-test-{os.getpid()}.sqlite3")
+    }
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True

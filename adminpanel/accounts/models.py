@@ -12,3 +12,6 @@ class StaffCapability(models.Model):
         managed = False
         default_permissions = ()
         permissions = list(PERMISSIONS.items())
+
+    def __str__(self) -> str:
+        return "staff capability"

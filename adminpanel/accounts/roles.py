@@ -1,4 +1,4 @@
-"""The three staff roles and the permissions each holds (DESIGN.md, "Roles"). Views check permissions, never groups."""
+"""The three staff roles and the permissions each holds (DESIGN.md, "Roles"); views check permissions."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def role_names(user) -> list[str]:  # type: ignore[no-untyped-def]
     if user.is_superuser:
         names.insert(0, "Superuser")
     return names
+
+
+def sync_roles() -> None:
+    """Creates the role groups with exactly their permissions (the data migration does this on migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
+        )

@@ -16,12 +16,11 @@ def dashboard(request: HttpRequest) -> dict[str, object]:
     if user.is_authenticated:
         if user.has_perm(perm("view_directory")):
             nav.append(("users", "Users", "/users/"))
-        if user.has_perm(perm("run_bulk_jobs")):
-            nav.append(("bulk", "Bulk", "/bulk/"))
         if user.has_perm(perm("view_audit")):
             nav.append(("audit", "Audit", "/audit/"))
     return {
         "authsignal_emulator": settings.AUTHSIGNAL_USE_EMULATOR,
+        "phone_region": settings.PHONE_DEFAULT_REGION,
         "authsignal_target": "" if settings.AUTHSIGNAL_USE_EMULATOR else _describe_target(),
         "staff_roles": role_names(user),
         "nav_items": nav,

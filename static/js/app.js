@@ -27,3 +27,17 @@ function openDialogs(root) {
 }
 document.addEventListener("DOMContentLoaded", () => openDialogs(document));
 document.addEventListener("htmx:afterSwap", (event) => openDialogs(event.target));
+// Never leave a silently dead button: say so when a request fails without a page to show.
+function flash(text) {
+  const region = document.getElementById("flash");
+  if (!region) return;
+  const p = document.createElement("p");
+  p.className = "flash flash--error";
+  p.setAttribute("role", "alert");
+  p.textContent = text;
+  region.replaceChildren(p);
+}
+document.addEventListener("htmx:responseError", (event) => {
+  flash(`The server could not complete that (HTTP ${event.detail.xhr.status}). Please try again; if it persists, reload the page.`);
+});
+document.addEventListener("htmx:sendError", () => flash("The dashboard could not be reached. Check your connection and try again."));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
@@ -22,7 +23,8 @@ ROLE_PERMISSIONS = {
 
 def create_roles(apps, schema_editor):
     # Permissions are normally made after migrate; the groups need them now.
-    create_permissions(apps.get_app_config("accounts"), apps=apps, verbosity=0)
+    # (the real app config: the migration state's stub has no models module, so nothing would be made)
+    create_permissions(global_apps.get_app_config("accounts"), apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in ROLE_PERMISSIONS.items():

@@ -1,4 +1,4 @@
-"""Start the demo: migrate, seed the emulator, create one staff account per role, print them, run the server."""
+"""Start the demo: migrate, seed the emulator, create a staff account per role, print them, serve."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Run the dashboard on the embedded defaults (SQLite + emulator) with demo data and demo staff accounts."
+    help = "Run the dashboard on the embedded defaults (SQLite + emulator) with demo data and demo staff."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")

@@ -1,0 +1,185 @@
+"""Support desk views: parse input with a form, call one service, render the page or its htmx fragment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from adminpanel.accounts.roles import perm
+from adminpanel.directory import services
+from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
+from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory.services import Problem, Staff
+
+
+def _render(request: HttpRequest, template: str, partial: str | None, context: dict, status: int = 200) -> HttpResponse:
+    """The whole page, or only its fragment for htmx; the status stays honest either way (see base.html)."""
+    name = f"{template}#{partial}" if partial and request.htmx else template
+    response = render(request, name, context, status=status)
+    response["Vary"] = "HX-Request"
+    if status == 503 and context.get("problem") and context["problem"].retry_after:
+        response["Retry-After"] = str(int(context["problem"].retry_after + 0.999))
+    return response
+
+
+def _status(problem: Problem | None, default: int = 200) -> int:
+    return problem.status if problem else default
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@permission_required(perm("view_directory"), raise_exception=True)
+def user_search(request: HttpRequest) -> HttpResponse:
+    has_query = bool(request.GET.get("q", "").strip())
+    form = SearchForm(request.GET if has_query else None)
+    result, status = None, 200
+    if has_query:
+        if form.is_valid():
+            data = form.cleaned_data
+            result = services.search_users(
+                Staff(request.user, request),
+                kind=data["kind"],
+                value=data["value"],
+                cursor=data["cursor"] or None,
+            )
+            status = _status(result.problem)
+        else:
+            status = 422
+    context = {"form": form, "result": result, "problem": result.problem if result else None}
+    return _render(request, "directory/user_search.html", "results", context, status)
+
+
+def _detail_context(request: HttpRequest, detail: services.UserDetail) -> dict:
+    return {
+        "detail": detail,
+        "user_id": detail.user_id,
+        "problem": detail.problem,
+        "enrollable": ENROLLABLE,
+        "events": services.recent_audit_events(detail.user_id),
+    }
+
+
+@require_GET
+@permission_required(perm("view_directory"), raise_exception=True)
+def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    detail = services.load_user(Staff(request.user, request), user_id)
+    if detail.problem:
+        return _render(
+            request,
+            "directory/user_detail.html",
+            None,
+            _detail_context(request, detail),
+            detail.problem.status,
+        )
+    if not detail.found:
+        return render(request, "directory/user_not_found.html", {"user_id": user_id}, status=404)
+    return _render(request, "directory/user_detail.html", None, _detail_context(request, detail))
+
+
+@require_POST
+@permission_required(perm("reveal_pii"), raise_exception=True)
+def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
+    field_name = request.POST.get("field")
+    if field_name not in ("email", "phone_number"):
+        return render(request, "directory/reveal.html", {"problem": Problem("Choose email or phone.", 400)}, status=400)
+    value, problem = services.reveal_contact(Staff(request.user, request), user_id, field_name)
+    context = {"value": value, "field": field_name, "problem": problem, "user_id": user_id}
+    return _render(request, "directory/reveal.html", "value", context, _status(problem))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(perm("enroll_authenticator"), raise_exception=True)
+def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
+    if request.method == "GET":
+        method = request.GET.get("method")
+        form = EnrollForm(initial={"method": method if method in ENROLLABLE else "EMAIL_OTP"})
+        return _render(
+            request,
+            "directory/enroll.html",
+            "form",
+            {"form": form, "user_id": user_id, "enrollable": ENROLLABLE},
+        )
+    form = EnrollForm(request.POST)
+    if not form.is_valid():
+        context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE}
+        return _render(request, "directory/enroll.html", "form", context, 422)
+    data = form.cleaned_data
+    result = services.enroll_authenticator(
+        Staff(request.user, request),
+        user_id,
+        method=data["method"],
+        contact=form.contact_fields(),
+        reason=data["reason"],
+        ticket=data["ticket"],
+    )
+    if result.problem:
+        context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE, "problem": result.problem}
+        return _render(request, "directory/enroll.html", "form", context, result.problem.status)
+    messages.success(request, f"Added {authenticator_label(result.authenticator)}.")
+    if not request.htmx:
+        return redirect(reverse("users:detail", args=[user_id]))
+    context = {
+        "user_id": user_id,
+        "authenticators": result.authenticators,
+        "new_id": result.authenticator.user_authenticator_id,
+    }
+    return render(request, "directory/enrolled.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(perm("remove_authenticator"), raise_exception=True)
+def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
+    staff = Staff(request.user, request)
+    if request.method == "GET":
+        preview = services.preview_removal(staff, user_id, authenticator_id)
+        form = RemoveForm(initial={"token": preview.token})
+        context = {
+            "preview": preview,
+            "form": form,
+            "user_id": user_id,
+            "authenticator_id": authenticator_id,
+            "problem": preview.problem,
+        }
+        return _render(request, "directory/remove.html", "dialog", context, _status(preview.problem))
+    form = RemoveForm(request.POST)
+    if not form.is_valid():
+        preview = services.preview_removal(staff, user_id, authenticator_id)
+        preview.token = request.POST.get("token", "")  # keep the original confirmation, do not mint a new one
+        context = {"preview": preview, "form": form, "user_id": user_id, "authenticator_id": authenticator_id}
+        return _render(request, "directory/remove.html", "dialog", context, 422)
+    data = form.cleaned_data
+    result = services.confirm_removal(
+        staff,
+        user_id,
+        authenticator_id,
+        token=data["token"],
+        reason=data["reason"],
+        ticket=data["ticket"],
+        override_lockout=data["override_lockout"],
+    )
+    if result.problem:
+        context = {
+            "result": result,
+            "form": form,
+            "user_id": user_id,
+            "authenticator_id": authenticator_id,
+            "problem": result.problem,
+            "refused": True,
+        }
+        return _render(request, "directory/remove.html", "dialog", context, result.problem.status)
+    if result.already_gone:
+        messages.info(request, "That authenticator was already gone from Authsignal; nothing was removed.")
+    else:
+        messages.success(
+            request,
+            f"Removed {authenticator_label(result.removed)}."
+            + (" Lockout guard overridden: the user has no way to sign in now." if result.overridden else ""),
+        )
+    if not request.htmx:
+        return redirect(reverse("users:detail", args=[user_id]))
+    return render(request, "directory/removed.html", {"user_id": user_id, "authenticators": result.remaining})

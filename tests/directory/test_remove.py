@@ -1,0 +1,182 @@
+"""Remove: confirmation dialog with a signed single-use token, lockout guard, override, already-gone, refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from adminpanel.directory import confirmations
+from tests.directory.conftest import HTMX, events, make_user, outcomes
+
+pytestmark = pytest.mark.django_db
+
+
+def remove_url(user_id: str, authenticator_id: str) -> str:
+    return reverse("users:remove", args=[user_id, authenticator_id])
+
+
+def open_dialog(client, user_id, authenticator_id, htmx=True):  # type: ignore[no-untyped-def]
+    response = client.get(remove_url(user_id, authenticator_id), headers=HTMX if htmx else {})
+    match = re.search(r'name="token" value="([^"]+)"', response.content.decode())
+    return response, (match.group(1) if match else "")
+
+
+def confirm(client, user_id, authenticator_id, token, htmx=True, **data):  # type: ignore[no-untyped-def]
+    payload = {"token": token, "reason": "Lost phone", "ticket": "SUP-9", **data}
+    return client.post(remove_url(user_id, authenticator_id), payload, headers=HTMX if htmx else {})
+
+
+def test_the_dialog_says_what_will_be_removed_and_what_remains(support_client, emulator):
+    sms, passkey = make_user("u", sms=("+14155550100",), passkeys=("iPhone",))
+    response, token = open_dialog(support_client, "u", sms.user_authenticator_id)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<dialog" in html
+    assert "Remove SMS +1 ••• ••• 0100?" in html
+    assert "What will remain (1)" in html and "Passkey &#x27;iPhone&#x27;" in html
+    assert token
+
+
+def test_the_plain_confirmation_page_works_without_htmx(support_client, emulator):
+    sms, _ = make_user("u", sms=("+14155550100", "+14155550101"))
+    response, token = open_dialog(support_client, "u", sms.user_authenticator_id, htmx=False)
+    assert "<html" in response.content.decode()
+    response = confirm(support_client, "u", sms.user_authenticator_id, token, htmx=False)
+    assert response.status_code == 302
+    page = support_client.get(response["Location"]).content.decode()
+    assert "Removed SMS +1 ••• ••• 0100." in page
+
+
+def test_remove_with_confirmation_and_audit(support_client, emulator):
+    sms, passkey = make_user("u", sms=("+14155550100",), passkeys=("iPhone",))
+    _, token = open_dialog(support_client, "u", sms.user_authenticator_id)
+    response = confirm(support_client, "u", sms.user_authenticator_id, token)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="authenticators" hx-swap-oob="true"' in html and "Removed SMS" in html
+    from adminpanel.authsignal.connection import get_client
+
+    assert [a.user_authenticator_id for a in get_client().get_authenticators("u")] == [passkey.user_authenticator_id]
+    assert outcomes("authenticator.remove") == ["requested", "succeeded"]
+    done = events("authenticator.remove")[-1]
+    assert done.reason == "Lost phone" and done.ticket == "SUP-9" and done.verification_method == "SMS"
+    assert len(done.details["before"]) == 2 and len(done.details["after"]) == 1
+
+
+def test_removing_the_last_authenticator_is_refused_for_support(support_client, support_user, emulator):
+    (only,) = make_user("bob", sms=("+447700900123",))
+    response, token = open_dialog(support_client, "bob", only.user_authenticator_id)
+    html = response.content.decode()
+    assert "Removal will be refused" in html and "<form" not in html  # nothing to press
+    # A dialog opened while two remained, confirmed after the other went: the POST is refused.
+    token = confirmations.issue(support_user.pk, "bob", only.user_authenticator_id)
+    response = confirm(support_client, "bob", only.user_authenticator_id, token, override_lockout="on")
+    assert response.status_code == 403
+    assert "may not override" in response.content.decode()
+    token = confirmations.issue(support_user.pk, "bob", only.user_authenticator_id)
+    response = confirm(support_client, "bob", only.user_authenticator_id, token)
+    assert response.status_code == 409
+    assert "only way to sign in" in response.content.decode()
+    assert outcomes("authenticator.remove") == ["denied"]
+    assert outcomes("lockout.override") == ["denied"]
+    from adminpanel.authsignal.connection import get_client
+
+    assert len(get_client().get_authenticators("bob")) == 1
+
+
+def test_security_may_override_the_lockout_with_reason_and_ticket(security_client, emulator):
+    (only,) = make_user("bob", sms=("+447700900123",))
+    response, token = open_dialog(security_client, "bob", only.user_authenticator_id)
+    assert "override the guard" in response.content.decode()
+    response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="")
+    assert response.status_code == 422 and "An override needs a ticket." in response.content.decode()
+    response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="SEC-7")
+    assert response.status_code == 200
+    assert "Lockout guard overridden" in response.content.decode()
+    assert outcomes("lockout.override") == ["succeeded"]
+    assert outcomes("authenticator.remove") == ["requested", "succeeded"]
+    assert events("authenticator.remove")[-1].details["lockout_override"] is True
+
+
+def test_already_gone_upstream_is_said_and_audited(support_client, emulator):
+    sms, other = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", sms.user_authenticator_id)
+    from adminpanel.authsignal.connection import get_client
+
+    get_client().delete_authenticator("u", sms.user_authenticator_id)  # another agent, elsewhere
+    response = confirm(support_client, "u", sms.user_authenticator_id, token)
+    assert response.status_code == 200
+    assert "already gone" in response.content.decode()
+    assert events("authenticator.remove")[-1].details["already_gone"] is True
+
+
+@pytest.mark.parametrize(
+    "problem", ["forged", "expired", "other_user", "other_authenticator", "other_staff", "missing"]
+)
+def test_bad_tokens_are_refused_with_zero_calls_to_authsignal(
+    support_client, support_user, emulator, problem, monkeypatch
+):
+    a, b = make_user("u", sms=("+14155550100", "+14155550101"))
+    make_user("v", sms=("+14155550102",))
+    token = confirmations.issue(support_user.pk, "u", a.user_authenticator_id)
+    if problem == "forged":
+        token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    elif problem == "expired":
+        monkeypatch.setattr(confirmations, "MAX_AGE_SECONDS", -1)
+    elif problem == "other_user":
+        token = confirmations.issue(support_user.pk, "v", a.user_authenticator_id)
+    elif problem == "other_authenticator":
+        token = confirmations.issue(support_user.pk, "u", b.user_authenticator_id)
+    elif problem == "other_staff":
+        token = confirmations.issue(support_user.pk + 1000, "u", a.user_authenticator_id)
+    elif problem == "missing":
+        token = ""
+    before = emulator.request_count
+    response = confirm(support_client, "u", a.user_authenticator_id, token)
+    assert response.status_code == 403
+    assert "Open the removal dialog again" in response.content.decode()
+    assert emulator.request_count == before
+    assert outcomes("authenticator.remove") == ["denied"]
+
+
+def test_a_replayed_token_is_refused_with_zero_calls(support_client, emulator):
+    a, b, c = make_user("u", sms=("+14155550100", "+14155550101", "+14155550102"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    assert confirm(support_client, "u", a.user_authenticator_id, token).status_code == 200
+    before = emulator.request_count
+    response = confirm(support_client, "u", a.user_authenticator_id, token)
+    assert response.status_code == 403 and "already been used" in response.content.decode()
+    assert emulator.request_count == before
+
+
+def test_a_token_is_bound_by_signature_not_by_trust(support_user):
+    token = confirmations.issue(support_user.pk, "u", "a")
+    payload = signing.loads(token, salt=confirmations.SALT)
+    assert payload["u"] == "u" and payload["a"] == "a" and payload["s"] == support_user.pk
+
+
+def test_reason_is_required(support_client, emulator):
+    a, _ = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    response = confirm(support_client, "u", a.user_authenticator_id, token, reason="")
+    assert response.status_code == 422 and "This field is required" in response.content.decode()
+    assert not events("authenticator.remove")
+
+
+def test_the_auditor_role_cannot_remove(auditor_client, emulator):
+    assert auditor_client.get(remove_url("u", "x")).status_code == 403
+    assert auditor_client.post(remove_url("u", "x"), {"reason": "x"}).status_code == 403
+    assert len(events("access.denied")) == 2 and emulator.request_count == 0
+
+
+def test_upstream_failure_on_delete_is_failed_not_success(support_client, emulator):
+    a, _ = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    emulator.set_faults(error_rate=1.0)
+    response = confirm(support_client, "u", a.user_authenticator_id, token)
+    assert response.status_code == 502
+    html = response.content.decode()
+    assert "Authsignal is having trouble" in html and "Removed" not in html
+    assert outcomes("authenticator.remove") == ["failed"]
