@@ -24,7 +24,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "created_at", "actor_username", "action", "outcome", "user_id", "ticket")
-    list_filter = ("outcome", "action")
+    list_filter = ("outcome", "action", "actor_username")
+    search_fields = ("reason", "user_id", "ticket")
+    date_hierarchy = "created_at"
     ordering = ("-seq",)
 
 

@@ -277,8 +277,7 @@ def verify_rows(
         if result.head_seq < cp_seq:
             return fail(
                 result.head_seq + 1,
-                f"the log ends at #{result.head_seq} but the checkpoint recorded #{cp_seq}: "
-                "the tail was removed",
+                f"the log ends at #{result.head_seq} but the checkpoint recorded #{cp_seq}: the tail was removed",
             )
         if cp_hash_seen != checkpoint.get("hash"):
             return fail(cp_seq, f"event #{cp_seq} differs from the checkpoint: the chain was rewritten")

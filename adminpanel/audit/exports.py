@@ -88,9 +88,7 @@ def csv_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
         for row in chunk:
             doc = _plain(row)
             doc["details"] = json.dumps(doc["details"], sort_keys=True, ensure_ascii=False)
-            writer.writerow(
-                [neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in doc.values()]
-            )
+            writer.writerow([neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in doc.values()])
         yield line.text
 
 

@@ -15,12 +15,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Staff member")
     user = forms.CharField(required=False, max_length=255, label="Target user id")
     action = forms.CharField(required=False, max_length=64, label="Action")
-    outcome = forms.ChoiceField(
-        required=False, choices=[("", "Any outcome"), *Outcome.choices], label="Outcome"
-    )
-    since = forms.DateField(
-        required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Outcome.choices], label="Outcome")
+    since = forms.DateField(required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
     ticket = forms.CharField(required=False, max_length=20_000, label="Ticket")
     q = forms.CharField(required=False, max_length=200, label="Reason contains")

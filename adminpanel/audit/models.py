@@ -57,9 +57,7 @@ class Action:
 
 
 def _refuse(what: str) -> NoReturn:
-    raise AppendOnlyError(
-        f"the audit log is append-only: {what} refused (write with adminpanel.audit.services.record)"
-    )
+    raise AppendOnlyError(f"the audit log is append-only: {what} refused (write with adminpanel.audit.services.record)")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

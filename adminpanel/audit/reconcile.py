@@ -59,9 +59,7 @@ def reconcile(older_than: dt.timedelta, *, limit: int = 1000) -> ReconcileReport
 
 
 def _authenticator_id(authenticator: Any) -> str:
-    return str(
-        getattr(authenticator, "user_authenticator_id", None) or getattr(authenticator, "id", "") or ""
-    )
+    return str(getattr(authenticator, "user_authenticator_id", None) or getattr(authenticator, "id", "") or "")
 
 
 def _describe(authenticator: Any) -> dict[str, str]:

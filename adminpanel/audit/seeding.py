@@ -92,9 +92,7 @@ def seed(
                     user_id=f"user-{rng.randrange(1, 50_000)}" if action != Action.STAFF_LOGIN else "",
                     authenticator_id=f"auth-{rng.getrandbits(40):010x}" if method else "",
                     verification_method=method,
-                    reason=rng.choice(REASONS)
-                    if action.startswith(("authenticator.", "pii.", "lockout."))
-                    else "",
+                    reason=rng.choice(REASONS) if action.startswith(("authenticator.", "pii.", "lockout.")) else "",
                     ticket=ticket,
                     details={"synthetic": True, "n": seq},
                     prev_hash=prev_hash,
@@ -132,8 +130,5 @@ def _insert(events: list[AuditEvent]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for event in events:
             copy.write_row(
-                [
-                    json.dumps(event.details) if f.name == "details" else getattr(event, f.attname)
-                    for f in fields
-                ]
+                [json.dumps(event.details) if f.name == "details" else getattr(event, f.attname) for f in fields]
             )

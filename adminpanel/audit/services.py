@@ -185,19 +185,11 @@ def seq_range_for_dates(date_from: dt.date | None, date_to: dt.date | None) -> t
     low, high = 1, 2**62
     if date_from:
         start = dt.datetime.combine(date_from, dt.time.min, tzinfo=dt.UTC)
-        first = (
-            events.filter(created_at__gte=start)
-            .order_by("created_at", "seq")
-            .values_list("seq", flat=True)[:1]
-        )
+        first = events.filter(created_at__gte=start).order_by("created_at", "seq").values_list("seq", flat=True)[:1]
         low = next(iter(first), high + 1)
     if date_to:
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        last = (
-            events.filter(created_at__lt=end)
-            .order_by("-created_at", "-seq")
-            .values_list("seq", flat=True)[:1]
-        )
+        last = events.filter(created_at__lt=end).order_by("-created_at", "-seq").values_list("seq", flat=True)[:1]
         high = next(iter(last), 0)
     return low, high
 
@@ -298,9 +290,7 @@ def chain_checkpoint() -> dict[str, Any]:
 
 def unresolved_requests(older_than: dt.timedelta) -> QuerySet[AuditEvent]:
     """`requested` events older than the threshold with no outcome sharing their correlation id."""
-    outcome = AuditEvent.objects.filter(correlation_id=OuterRef("correlation_id")).filter(
-        ~Q(outcome=REQUESTED)
-    )
+    outcome = AuditEvent.objects.filter(correlation_id=OuterRef("correlation_id")).filter(~Q(outcome=REQUESTED))
     return (
         AuditEvent.objects.filter(outcome=REQUESTED, created_at__lt=timezone.now() - older_than)
         .filter(~Exists(outcome))

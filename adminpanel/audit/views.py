@@ -41,6 +41,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "filter_qs": form.query_string(),
+        "link_suffix": f"?{form.query_string()}" if form.query_string() else "",
         "verification": services.last_verification(),
     }
     template = "audit/event_list.html#results" if getattr(request, "htmx", False) else "audit/event_list.html"
@@ -97,9 +98,7 @@ def export_jsonl(request: HttpRequest) -> HttpResponse:
 def _export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest(
-            "Invalid filter: " + "; ".join(form.errors.get("until", ["check the dates"]))
-        )
+        return HttpResponseBadRequest("Invalid filter: " + "; ".join(form.errors.get("until", ["check the dates"])))
     event_filter = form.to_filter()
     # The export is itself audited; it covers exactly the events recorded before it.
     marker = services.record(

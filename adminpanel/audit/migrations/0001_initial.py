@@ -21,9 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("started_at", models.DateTimeField()),
                 ("finished_at", models.DateTimeField()),
@@ -50,9 +48,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "seq",
-                    models.BigIntegerField(
-                        help_text="Position in the chain: 1, 2, 3, … with no gaps.", unique=True
-                    ),
+                    models.BigIntegerField(help_text="Position in the chain: 1, 2, 3, … with no gaps.", unique=True),
                 ),
                 ("created_at", models.DateTimeField(help_text="UTC; never decreases along the chain.")),
                 ("actor_username", models.CharField(blank=True, max_length=150)),
@@ -75,9 +71,7 @@ class Migration(migrations.Migration):
                 ("correlation_id", models.UUIDField()),
                 (
                     "user_id",
-                    models.CharField(
-                        blank=True, help_text="The end-user (Authsignal user id).", max_length=255
-                    ),
+                    models.CharField(blank=True, help_text="The end-user (Authsignal user id).", max_length=255),
                 ),
                 ("authenticator_id", models.CharField(blank=True, max_length=255)),
                 ("verification_method", models.CharField(blank=True, max_length=32)),

@@ -17,8 +17,7 @@ def create(apps, schema_editor):
         return
     # icontains compiles to UPPER(reason::text) LIKE UPPER(%s); index that very expression.
     schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON audit_auditevent "
-        "USING gin ((UPPER(reason::text)) gin_trgm_ops)"
+        f"CREATE INDEX IF NOT EXISTS {INDEX} ON audit_auditevent USING gin ((UPPER(reason::text)) gin_trgm_ops)"
     )
 
 

@@ -16,20 +16,12 @@ from adminpanel.audit.models import Action, Outcome
 
 
 class Command(BaseCommand):
-    help = (
-        "Audit log tools: verify the chain, reconcile unfinished requests, seed synthetic events, checkpoint."
-    )
+    help = "Audit log tools: verify the chain, reconcile unfinished requests, seed synthetic events, checkpoint."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(
-            dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint}"
-        )
-        verify = sub.add_parser(
-            "verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken."
-        )
-        verify.add_argument(
-            "--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`."
-        )
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint}")
+        verify = sub.add_parser("verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken.")
+        verify.add_argument("--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`.")
         reconcile = sub.add_parser("reconcile", help="Settle `requested` events left without an outcome.")
         reconcile.add_argument(
             "--older-than",
