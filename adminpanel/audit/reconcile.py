@@ -75,8 +75,13 @@ def _decide(event: AuditEvent, authenticators: list[Any]) -> tuple[str, str]:
     same_method = [a for a in authenticators if str(a.verification_method) == event.verification_method]
     if digest:
         for a in same_method:
-            contact = getattr(a, "email", None) or getattr(a, "phone_number", None)
-            if contact and contact_digest(contact) == digest:
+            credential = getattr(a, "webauthn_credential", None)
+            contacts = (
+                getattr(a, "email", None),
+                getattr(a, "phone_number", None),
+                getattr(credential, "credential_id", None),  # passkeys: the digest is of the credential id
+            )
+            if any(c and contact_digest(c) == digest for c in contacts):
                 return Outcome.SUCCEEDED, _authenticator_id(a)
         return Outcome.FAILED, ""
     # No contact (a passkey): an authenticator of that method that was not there before is ours.
