@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUTHSIGNAL_", "AUDIT_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUTHSIGNAL_", "AUDIT_", "EMULATOR_", "APP_"))}
     base.pop("DATABASE_URL", None)
     base.update(env)
     return subprocess.run(
@@ -88,4 +89,8 @@ def test_demo_command_refuses_a_production_configuration(tmp_path, env, why):
     result = run_manage("demo", "--no-serve", APP_VAR_DIR=str(tmp_path), **env)
     assert result.returncode != 0
     assert why in result.stderr
-    assert not (tmp_path / "adminpanel.sqlite3").exists()
+    database = tmp_path / "adminpanel.sqlite3"  # system checks may open it, but nothing is written
+    if database.exists():
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    assert not (tmp_path / "emulator.sqlite3").exists()
