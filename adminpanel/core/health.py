@@ -36,6 +36,4 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except AuthsignalError as exc:
         checks["authsignal"] = f"error: {exc}"
     ready = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

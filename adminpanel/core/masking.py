@@ -49,9 +49,7 @@ def contact_digest(value: str) -> str:
 
     Lets an auditor answer "was this phone ever enrolled?" without the log holding the contact in clear.
     """
-    return hmac.new(
-        _digest_key(settings.AUDIT_CHAIN_KEY), _normalise(value).encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(_digest_key(settings.AUDIT_CHAIN_KEY), _normalise(value).encode(), hashlib.sha256).hexdigest()
 
 
 def _normalise(value: str) -> str:

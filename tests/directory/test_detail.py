@@ -99,3 +99,25 @@ def test_query_count_does_not_grow_with_authenticators(support_client, emulator)
             assert support_client.get(detail_url(user_id)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_rate_limit_is_explained_with_retry_after(support_client, emulator):
+    make_user("busy", sms=("+14155550100",))
+    emulator.set_faults(rate_limit=(0.001, 1))  # one call, then 429 for a long while
+    response = support_client.get(detail_url("busy"))
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert "limiting how fast" in response.content.decode()
+    assert events("user.view")[0].outcome == "failed"
+
+
+def test_a_hung_authsignal_is_a_timeout_message(support_client, emulator, settings):
+    from adminpanel.authsignal import connection
+
+    settings.AUTHSIGNAL_READ_TIMEOUT = 0.05
+    settings.AUTHSIGNAL_RETRY_ATTEMPTS = 1
+    connection.reset_client()
+    connection.get_emulator().set_faults(hang_rate=1.0)
+    response = support_client.get(detail_url("alice"))
+    assert response.status_code == 504
+    assert "not answering" in response.content.decode() or "timed out" in response.content.decode()

@@ -26,15 +26,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-        parser.add_argument(
-            "--no-serve", action="store_true", help="Prepare everything but do not run the server."
-        )
+        parser.add_argument("--no-serve", action="store_true", help="Prepare everything but do not run the server.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         self.stdout.write(seed_emulator())
+        self.stdout.write("Demo staff accounts (username, password):")
         for username, password in ensure_demo_accounts():
             self.stdout.write(f"  {username:<10} {password}")
         if not options["no_serve"]:
@@ -47,13 +46,9 @@ class Command(BaseCommand):
 def refuse_production() -> None:
     """Demo accounts with known passwords must never reach a real tenant or a production deployment."""
     if not settings.DEBUG:
-        raise CommandError(
-            "Refusing to create demo accounts: DJANGO_DEBUG is off (production configuration)."
-        )
+        raise CommandError("Refusing to create demo accounts: DJANGO_DEBUG is off (production configuration).")
     if not settings.AUTHSIGNAL_USE_EMULATOR:
-        raise CommandError(
-            "Refusing to create demo accounts: AUTHSIGNAL_SECRET_KEY is set (a real Authsignal tenant)."
-        )
+        raise CommandError("Refusing to create demo accounts: AUTHSIGNAL_SECRET_KEY is set (a real Authsignal tenant).")
 
 
 def seed_emulator() -> str:
@@ -74,7 +69,6 @@ def ensure_demo_accounts() -> list[tuple[str, str]]:
         user, _ = User.objects.get_or_create(username=username)
         user.set_password(password)
         user.is_superuser = user.is_staff = role is None
-        user.first_name = username.capitalize()
         user.save()
         if role:
             user.groups.set([Group.objects.get(name=role)])
