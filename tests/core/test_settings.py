@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUTHSIGNAL_", "AUDIT_", "EMULATOR_", "APP_"))}
+    ours = ("DJANGO_", "AUTHSIGNAL_", "AUDIT_", "EMULATOR_", "APP_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     base.pop("DATABASE_URL", None)
     base.update(env)
     return subprocess.run(
