@@ -20,9 +20,7 @@ HOSTILE = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"
 @pytest.fixture
 def log(support_user) -> list[AuditEvent]:
     events = [
-        record(
-            "authenticator.remove", (SUCCEEDED, FAILED)[i % 2], actor=support_user, user_id=f"u{i}", reason=r
-        )
+        record("authenticator.remove", (SUCCEEDED, FAILED)[i % 2], actor=support_user, user_id=f"u{i}", reason=r)
         for i, r in enumerate(HOSTILE)
     ]
     events += [record("user.view", SUCCEEDED, user_id="plain", reason=f"view {i}") for i in range(250)]
@@ -72,9 +70,7 @@ def test_jsonl_export_keeps_values_verbatim_one_object_per_line(auditor_client, 
 
 
 def test_the_export_itself_is_audited_with_its_filter(auditor_client, log):
-    response = auditor_client.get(
-        reverse("audit:export-csv"), {"action": "authenticator.remove", "q": "evil"}
-    )
+    response = auditor_client.get(reverse("audit:export-csv"), {"action": "authenticator.remove", "q": "evil"})
     rows = list(csv.DictReader(io.StringIO(body(response))))
     export = AuditEvent.objects.filter(action="audit.export").get()
     assert export.outcome == SUCCEEDED and export.actor_username == "ada.auditor"

@@ -40,9 +40,7 @@ def test_a_sign_out_is_recorded(support_user):
 
 
 def test_x_forwarded_for_is_ignored_unless_trusted(support_user, settings):
-    Client(HTTP_X_FORWARDED_FOR="203.0.113.9").post(
-        reverse("login"), {"username": "sam.support", "password": PASSWORD}
-    )
+    Client(HTTP_X_FORWARDED_FOR="203.0.113.9").post(reverse("login"), {"username": "sam.support", "password": PASSWORD})
     settings.AUDIT_TRUST_X_FORWARDED_FOR = True
     Client(HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1").post(
         reverse("login"), {"username": "sam.support", "password": PASSWORD}

@@ -48,9 +48,7 @@ def test_the_list_shows_the_newest_events_first(auditor_client, log):
     assert response["Vary"] and "HX-Request" in response["Vary"]
 
 
-def test_keyset_paging_goes_back_and_forth_without_counting(
-    auditor_client, log, django_assert_max_num_queries
-):
+def test_keyset_paging_goes_back_and_forth_without_counting(auditor_client, log, django_assert_max_num_queries):
     first = auditor_client.get(LIST, {"outcome": "failed"})
     older_cursor = first.context["page"].older_cursor
     second = auditor_client.get(LIST, {"outcome": "failed", "before": older_cursor})
@@ -121,9 +119,7 @@ def test_the_plain_page_has_a_get_form_that_also_works_with_htmx(auditor_client,
 def test_detail_shows_the_event_its_chain_position_and_correlated_events(auditor_client, support_user):
     req = record("authenticator.enroll", REQUESTED, actor=support_user, user_id="alice", reason="new phone")
     done = record("authenticator.enroll", SUCCEEDED, actor=support_user, correlation_id=req.correlation_id)
-    response = auditor_client.get(
-        reverse("audit:events-detail", args=[req.id]), {"action": "authenticator.enroll"}
-    )
+    response = auditor_client.get(reverse("audit:events-detail", args=[req.id]), {"action": "authenticator.enroll"})
     assert response.status_code == 200
     body = response.content.decode()
     assert req.hash in body and req.prev_hash in body
