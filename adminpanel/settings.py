@@ -191,3 +191,4 @@ if not _chain_key:
     _chain_key = "insecure-development-audit-chain-key"
 AUDIT_CHAIN_KEY = _chain_key.encode()
 PHONE_DEFAULT_REGION = (envstr("PHONE_DEFAULT_REGION") or "US").upper()
+AUDIT_TRUST_X_FORWARDED_FOR = envbool("AUDIT_TRUST_X_FORWARDED_FOR", False)

@@ -128,7 +128,7 @@ def lock_chain_head() -> tuple[int, str, dt.datetime | None]:
 
 def _client_ip(request: HttpRequest) -> str:
     ip = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
+    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             ip = forwarded.split(",")[0].strip()

@@ -6,7 +6,6 @@ import json
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from adminpanel.accounts.roles import perm
+from adminpanel.accounts.decorators import requires
 from adminpanel.audit import exports, services
 from adminpanel.audit.forms import AuditFilterForm, cursor_param
 from adminpanel.audit.models import Action, AuditEvent, Outcome
@@ -24,7 +23,7 @@ PAGE_SIZE = 50
 
 
 @require_GET
-@permission_required(perm("view_audit"), raise_exception=True)
+@requires("view_audit")
 @vary_on_headers("HX-Request")
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
@@ -49,7 +48,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required(perm("view_audit"), raise_exception=True)
+@requires("view_audit")
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     event = get_object_or_404(AuditEvent, id=event_id)
     form = AuditFilterForm(request.GET)
@@ -67,7 +66,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 
 
 @require_POST
-@permission_required(perm("view_audit"), raise_exception=True)
+@requires("view_audit")
 def verify_now(request: HttpRequest) -> HttpResponse:
     run = services.run_verification(source="ui", triggered_by=request.user.get_username())
     services.record(
@@ -84,13 +83,13 @@ def verify_now(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required(perm("view_audit"), raise_exception=True)
+@requires("view_audit")
 def export_csv(request: HttpRequest) -> HttpResponse:
     return _export(request, "csv")
 
 
 @require_GET
-@permission_required(perm("view_audit"), raise_exception=True)
+@requires("view_audit")
 def export_jsonl(request: HttpRequest) -> HttpResponse:
     return _export(request, "jsonl")
 
@@ -125,7 +124,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         "path": request.path[:500],
         "method": request.method,
         "view": match.view_name if match else "",
-        # Views may raise PermissionDenied(perm("…")) to name the permission they needed.
+        # @requires raises PermissionDenied("accounts.<codename>") to name the permission that was missing.
         "permission": message if message.startswith("accounts.") else "",
     }
     try:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from adminpanel.accounts.roles import perm
+from adminpanel.accounts.decorators import requires
 from adminpanel.directory import services
 from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
 from adminpanel.directory.labels import authenticator_label
@@ -33,7 +32,7 @@ def _status(problem: Problem | None, default: int = 200) -> int:
 
 @require_GET
 @vary_on_headers("HX-Request")
-@permission_required(perm("view_directory"), raise_exception=True)
+@requires("view_directory")
 def user_search(request: HttpRequest) -> HttpResponse:
     has_query = bool(request.GET.get("q", "").strip())
     form = SearchForm(request.GET if has_query else None)
@@ -65,7 +64,7 @@ def _detail_context(request: HttpRequest, detail: services.UserDetail) -> dict:
 
 
 @require_GET
-@permission_required(perm("view_directory"), raise_exception=True)
+@requires("view_directory")
 def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     detail = services.load_user(Staff(request.user, request), user_id)
     if detail.problem:
@@ -82,7 +81,7 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @require_POST
-@permission_required(perm("reveal_pii"), raise_exception=True)
+@requires("reveal_pii")
 def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
     field_name = request.POST.get("field")
     if field_name not in ("email", "phone_number"):
@@ -93,7 +92,7 @@ def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(perm("enroll_authenticator"), raise_exception=True)
+@requires("enroll_authenticator")
 def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
     if request.method == "GET":
         method = request.GET.get("method")
@@ -132,7 +131,7 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(perm("remove_authenticator"), raise_exception=True)
+@requires("remove_authenticator")
 def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
     staff = Staff(request.user, request)
     if request.method == "GET":

@@ -121,3 +121,10 @@ def test_a_hung_authsignal_is_a_timeout_message(support_client, emulator, settin
     response = support_client.get(detail_url("alice"))
     assert response.status_code == 504
     assert "not answering" in response.content.decode() or "timed out" in response.content.decode()
+
+
+def test_a_refusal_names_the_missing_permission_in_the_audit_log(auditor_client, emulator):
+    auditor_client.get(detail_url("alice"))
+    (denied,) = events("access.denied")
+    assert denied.details["permission"] == "accounts.view_directory"
+    assert denied.details["path"] == "/users/alice/"
