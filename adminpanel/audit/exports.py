@@ -9,30 +9,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from adminpanel.audit.chain import timestamp
+from adminpanel.audit.chain import CHAIN_FIELDS, timestamp
 from adminpanel.audit.models import AuditEvent
 
-COLUMNS = (
-    "seq",
-    "id",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "actor_ip",
-    "actor_user_agent",
-    "request_id",
-    "action",
-    "outcome",
-    "correlation_id",
-    "user_id",
-    "authenticator_id",
-    "verification_method",
-    "reason",
-    "ticket",
-    "details",
-    "prev_hash",
-    "hash",
-)
+# seq first (the reader's key), then every chained field, then the chain links.
+COLUMNS = ("seq", *(name for name in CHAIN_FIELDS if name != "seq"), "prev_hash", "hash")
 CHUNK = 2_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

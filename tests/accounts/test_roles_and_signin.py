@@ -117,3 +117,14 @@ def test_readyz_fails_when_authsignal_rejects_the_key(client, settings):
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["authsignal"].startswith("error")
+
+
+def test_against_real_authsignal_the_header_names_the_region_instead_of_the_banner(client, settings, support_user):
+    settings.AUTHSIGNAL_USE_EMULATOR = False
+    settings.AUTHSIGNAL_API_URL = settings.AUTHSIGNAL_REGIONS["eu"]
+    client.force_login(support_user)
+    html = client.get("/no-such-page/").content.decode()
+    assert "not a real tenant" not in html
+    assert "Authsignal EU region (eu.api.authsignal.com)" in html
+    settings.AUTHSIGNAL_API_URL = "http://127.0.0.1:9100/v1"
+    assert "Authsignal at http://127.0.0.1:9100/v1" in client.get("/no-such-page/").content.decode()
