@@ -1,0 +1,111 @@
+"""Hostile and odd input in every support-desk field: clear messages, nothing executed, nothing wrong sent upstream."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from adminpanel.authsignal.connection import get_client
+from tests.directory.conftest import HTMX, events, make_user
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert(1)</script>"
+ATTRS = '"><img src=x onerror=alert(1) hx-get="/admin/" hx-trigger="load">'
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("+44 (0)7911 123456", "+447911123456"),
+        ("+44 7911-123-456", "+447911123456"),
+        ("(415)555.0123", "+14155550123"),
+        ("415 555 0123", "+14155550123"),
+        ("+1 (415) 555-0123", "+14155550123"),
+        ("\u0664\u0661\u0665\u0665\u0665\u0665\u0660\u0661\u0662\u0663", "+14155550123"),  # Arabic-Indic digits
+        ("  +61 412 345 678  ", "+61412345678"),
+    ],
+)
+def test_odd_phone_formats_are_normalised_to_e164_before_sending(support_client, emulator, typed, stored):
+    response = support_client.post(
+        reverse("users:enroll", args=["odd"]),
+        {"method": "SMS", "phone_number": typed, "verified": "on", "reason": "odd format"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [a.phone_number for a in get_client().get_authenticators("odd")] == [stored]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["415-555-012", "+1 415 555 0123 ext 9", "tel:+14155550123", "+999 1234567", "0" * 41, SCRIPT],
+)
+def test_phone_numbers_that_are_not_numbers_are_refused_without_a_call(support_client, emulator, typed):
+    response = support_client.post(
+        reverse("users:enroll", args=["odd"]),
+        {"method": "SMS", "phone_number": typed, "verified": "on", "reason": "odd format"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert emulator.request_count == 0
+    assert "<script>alert(1)" not in response.content.decode()
+
+
+def test_html_and_js_in_every_enroll_field_is_escaped_and_refused(support_client, emulator):
+    fields = {
+        "method": "EMAIL_OTP",
+        "email": SCRIPT + "@example.com",
+        "phone_number": ATTRS,
+        "credential_id": ATTRS,
+        "credential_public_key": SCRIPT,
+        "name": SCRIPT,
+        "verified": "on",
+        "reason": ATTRS,
+        "ticket": SCRIPT,
+    }
+    response = support_client.post(reverse("users:enroll", args=[SCRIPT]), fields, headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert SCRIPT not in html and "<img src=x" not in html
+    assert emulator.request_count == 0
+
+
+def test_html_and_js_in_user_ids_reason_and_ticket_are_stored_verbatim_and_shown_escaped(support_client, emulator):
+    user_id = f"{SCRIPT}/{{{{7*7}}}}"
+    make_user(user_id, sms=("+14155550100",))
+    response = support_client.post(
+        reverse("users:enroll", args=[user_id]),
+        {"method": "SMS", "phone_number": "+14155550101", "verified": "on", "reason": ATTRS, "ticket": SCRIPT[:100]},
+    )
+    assert response.status_code == 302
+    enrolled = events("authenticator.enroll")[-1]
+    assert enrolled.user_id == user_id and enrolled.reason == ATTRS and enrolled.ticket == SCRIPT
+    page = support_client.get(reverse("users:detail", args=[user_id])).content.decode()
+    assert SCRIPT not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page and "{{7*7}}" in page
+
+
+@pytest.mark.parametrize("field", ["reason", "ticket", "name", "email"])
+def test_five_kilobyte_strings_get_a_length_message(support_client, emulator, field):
+    data = {"method": "PASSKEY" if field == "name" else "EMAIL_OTP", "verified": "on", "reason": "r", "email": "a@b.co"}
+    data[field] = "x" * 5000
+    response = support_client.post(reverse("users:enroll", args=["long"]), data, headers=HTMX)
+    assert response.status_code == 422
+    assert "Ensure this value has at most" in response.content.decode()
+    assert emulator.request_count == 0
+
+
+def test_a_five_kilobyte_user_id_is_looked_up_and_not_found(support_client, emulator):
+    response = support_client.get(reverse("users:detail", args=["u" * 5000]))
+    assert response.status_code == 404
+    assert "Not found in Authsignal" in response.content.decode()
+
+
+def test_remove_with_hostile_authenticator_id_is_refused_without_a_call(support_client, support_user, emulator):
+    make_user("u", sms=("+14155550100", "+14155550101"))
+    before = emulator.request_count
+    response = support_client.post(
+        "/users/u/authenticators/%3Cscript%3E%20../remove/", {"token": "forged", "reason": SCRIPT}, headers=HTMX
+    )
+    assert response.status_code == 403
+    assert SCRIPT not in response.content.decode()
+    assert emulator.request_count == before
