@@ -18,7 +18,7 @@ DEBUG = envbool("DJANGO_DEBUG", False)
 
 _secret = envstr("DJANGO_SECRET_KEY")
 if not _secret:
-    if not DEBUG and not envbool("DJANGO_ALLOW_INSECURE_KEY", False):
+    if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     _secret = "insecure-development-key-do-not-use-in-production"
 SECRET_KEY = _secret
@@ -186,7 +186,7 @@ EMULATOR_STORAGE = envstr("EMULATOR_STORAGE", str(VAR_DIR / "emulator.sqlite3"))
 # --- Audit ---
 _chain_key = envstr("AUDIT_CHAIN_KEY")
 if not _chain_key:
-    if not DEBUG and not envbool("DJANGO_ALLOW_INSECURE_KEY", False):
+    if not DEBUG:
         raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is off")
     _chain_key = "insecure-development-audit-chain-key"
 AUDIT_CHAIN_KEY = _chain_key.encode()
