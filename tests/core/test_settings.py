@@ -41,6 +41,13 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_the_deploy_check_warns_when_production_would_talk_to_the_emulator(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "AUTHSIGNAL_SECRET_KEY"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", APP_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode != 0
+    assert "adminpanel.W001" in result.stderr + result.stdout
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
     result = run_manage("check", APP_VAR_DIR=str(tmp_path), **env)
