@@ -85,8 +85,6 @@ def stale(event: AuditEvent) -> None:
 
 
 def test_reconcile_settles_enrolls_and_removals_from_what_authsignal_has_now(fresh_emulator):
-    if fresh_emulator is None:
-        pytest.skip("the emulator is not available yet")
     from adminpanel.authsignal.connection import get_client
 
     client = get_client()
@@ -132,8 +130,6 @@ def test_reconcile_settles_enrolls_and_removals_from_what_authsignal_has_now(fre
 
 
 def test_reconcile_leaves_events_for_the_next_run_when_authsignal_fails(fresh_emulator, monkeypatch):
-    if fresh_emulator is None:
-        pytest.skip("the emulator is not available yet")
     from adminpanel.authsignal.connection import get_client
     from adminpanel.authsignal.errors import Unavailable
 

@@ -27,10 +27,6 @@ def hammer(n: int, errors: list[BaseException], start: threading.Barrier) -> Non
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor == "sqlite" and connection.settings_dict["TEST"].get("NAME", "") in ("", ":memory:"),
-    reason="threads need a file-backed SQLite test database",
-)
 def test_sixteen_concurrent_writers_keep_one_linear_chain(audit_log_flushable):
     errors: list[BaseException] = []
     start = threading.Barrier(THREADS)
