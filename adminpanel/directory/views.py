@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.directory import services
@@ -20,7 +20,7 @@ def _render(request: HttpRequest, template: str, partial: str | None, context: d
     """The whole page, or only its fragment for htmx; the status stays honest either way (see base.html)."""
     name = f"{template}#{partial}" if partial and request.htmx else template
     response = render(request, name, context, status=status)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     if status == 503 and context.get("problem") and context["problem"].retry_after:
         response["Retry-After"] = str(int(context["problem"].retry_after + 0.999))
     return response
@@ -31,7 +31,6 @@ def _status(problem: Problem | None, default: int = 200) -> int:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
 @requires("view_directory")
 def user_search(request: HttpRequest) -> HttpResponse:
     has_query = bool(request.GET.get("q", "").strip())
@@ -53,7 +52,7 @@ def user_search(request: HttpRequest) -> HttpResponse:
     return _render(request, "directory/user_search.html", "results", context, status)
 
 
-def _detail_context(request: HttpRequest, detail: services.UserDetail) -> dict:
+def _detail_context(detail: services.UserDetail) -> dict:
     return {
         "detail": detail,
         "user_id": detail.user_id,
@@ -72,12 +71,12 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
             request,
             "directory/user_detail.html",
             None,
-            _detail_context(request, detail),
+            _detail_context(detail),
             detail.problem.status,
         )
     if not detail.found:
         return render(request, "directory/user_not_found.html", {"user_id": user_id}, status=404)
-    return _render(request, "directory/user_detail.html", None, _detail_context(request, detail))
+    return _render(request, "directory/user_detail.html", None, _detail_context(detail))
 
 
 @require_POST
