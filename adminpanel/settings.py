@@ -192,3 +192,5 @@ if not _chain_key:
 AUDIT_CHAIN_KEY = _chain_key.encode()
 PHONE_DEFAULT_REGION = (envstr("PHONE_DEFAULT_REGION") or "US").upper()
 AUDIT_TRUST_X_FORWARDED_FOR = envbool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+# A filter matching more events than this is exported by a background worker instead of streamed.
+AUDIT_EXPORT_BACKGROUND_OVER = envint("AUDIT_EXPORT_BACKGROUND_OVER", 50_000)

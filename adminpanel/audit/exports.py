@@ -59,21 +59,43 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def csv_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
+def csv_header() -> str:
+    line = _Line()
+    csv.writer(line).writerow(COLUMNS)
+    return line.text
+
+
+def csv_lines(chunk: list[tuple[Any, ...]]) -> str:
     line = _Line()
     writer = csv.writer(line)
-    writer.writerow(COLUMNS)
-    yield line.text
+    for row in chunk:
+        doc = _plain(row)
+        doc["details"] = json.dumps(doc["details"], sort_keys=True, ensure_ascii=False)
+        writer.writerow([_cell(v) for v in doc.values()])
+    return line.text
+
+
+def jsonl_lines(chunk: list[tuple[Any, ...]]) -> str:
+    """One JSON object per line, values verbatim (JSON escaping keeps them inert; no spreadsheet reads it)."""
+    return "".join(json.dumps(_plain(row), ensure_ascii=False) + "\n" for row in chunk)
+
+
+def formatted_chunks(fmt: str, qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[tuple[str, int]]:
+    """(text, rows in it) pieces of a whole export: the one writer behind streamed and prepared exports."""
+    if fmt == "csv":
+        yield csv_header(), 0
+        lines = csv_lines
+    elif fmt == "jsonl":
+        lines = jsonl_lines
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
     for chunk in iter_events(qs, up_to_seq=up_to_seq):
-        line.text = ""
-        for row in chunk:
-            doc = _plain(row)
-            doc["details"] = json.dumps(doc["details"], sort_keys=True, ensure_ascii=False)
-            writer.writerow([neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in doc.values()])
-        yield line.text
+        yield lines(chunk), len(chunk)
+
+
+def csv_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
+    return (text for text, _ in formatted_chunks("csv", qs, up_to_seq=up_to_seq))
 
 
 def jsonl_stream(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[str]:
-    """One JSON object per line, values verbatim (JSON escaping keeps them inert; no spreadsheet reads it)."""
-    for chunk in iter_events(qs, up_to_seq=up_to_seq):
-        yield "".join(json.dumps(_plain(row), ensure_ascii=False) + "\n" for row in chunk)
+    return (text for text, _ in formatted_chunks("jsonl", qs, up_to_seq=up_to_seq))

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django import forms
 
-from adminpanel.audit.models import Action, Outcome
+from adminpanel.audit.models import Action, ExportFormat, Outcome
 from adminpanel.audit.services import EventFilter
 
 
@@ -22,6 +22,7 @@ class AuditFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Reason contains")
 
     known_actions = Action.ALL
+    FILTER_FIELDS = ("actor", "user", "action", "outcome", "since", "until", "ticket", "q")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -44,11 +45,21 @@ class AuditFilterForm(forms.Form):
             q=data.get("q", ""),
         )
 
+    def filter_params(self) -> dict[str, str]:
+        """The current filter as query parameters (what a prepared export stores to apply it later)."""
+        if not self.is_valid():
+            return {}
+        return {k: str(v) for k, v in self.cleaned_data.items() if k in self.FILTER_FIELDS and v not in ("", None)}
+
     def query_string(self) -> str:
         """The current filter as a query string, for links that must keep it (pages, exports, details)."""
-        if not self.is_valid():
-            return ""
-        return urlencode({k: v for k, v in self.cleaned_data.items() if v not in ("", None)})
+        return urlencode(self.filter_params())
+
+
+class ExportRequestForm(AuditFilterForm):
+    """ "Prepare export": the filter (as hidden fields) and the file format."""
+
+    format = forms.ChoiceField(choices=ExportFormat.choices)
 
 
 def cursor_param(value: str | None) -> int | None:

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
 TICKET_INDEX_PREFIX = 128  # btree entries have a size limit; tickets are indexed on this prefix
@@ -160,3 +161,90 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{'ok' if self.ok else 'BROKEN'} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Background work: verification runs and prepared exports (ordinary data, not the append-only log) ---
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+    EXPIRED = "expired", "expired"
+
+
+class VerificationRequest(models.Model):
+    """One "Verify now" click, run by a background worker; at most one is queued or running at a time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_username = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # True while queued or running, NULL afterwards: a unique column holds many NULLs but only one True,
+    # so two clicks at the same moment cannot both queue a run (on PostgreSQL and SQLite alike).
+    active = models.BooleanField(null=True, blank=True, unique=True, default=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    verification = models.ForeignKey(
+        ChainVerification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"verification {self.status} ({self.requested_by_username})"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON Lines"
+
+
+class AuditExport(models.Model):
+    """An export of a large filter, written to a private file by a background worker for its requester."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    filter_params = models.JSONField(default=dict, blank=True, help_text="The list filter's query parameters.")
+    up_to_seq = models.BigIntegerField(help_text="The export covers the matching events up to this seq.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    rows_written = models.BigIntegerField(default=0)
+    total_estimate = models.BigIntegerField(null=True, blank=True)
+    file_path = models.CharField(max_length=255, blank=True, help_text="File name inside VAR_DIR/exports.")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="audit_export_created")]
+
+    def __str__(self) -> str:
+        return f"{self.format} export {self.status}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total_estimate:
+            return 100 if self.status == JobStatus.DONE else None
+        return min(100, self.rows_written * 100 // self.total_estimate)
+
+    @property
+    def elapsed_seconds(self) -> int:
+        start = self.started_at or self.created_at
+        end = self.finished_at or timezone.now()
+        return max(0, int((end - start).total_seconds()))

@@ -1,4 +1,4 @@
-"""Audit URLs (DESIGN.md URL map): the list, one event, exports, verify now."""
+"""Audit URLs (DESIGN.md URL map): the list, one event, exports (streamed or prepared), verify now."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("", views.event_list, name="events-list"),
     path("export.csv", views.export_csv, name="export-csv"),
     path("export.jsonl", views.export_jsonl, name="export-jsonl"),
+    path("exports/", views.export_create, name="exports-create"),
+    path("exports/<uuid:export_id>/", views.export_detail, name="exports-detail"),
+    path("exports/<uuid:export_id>/download", views.export_download, name="exports-download"),
     path("verify/", views.verify_now, name="verify"),
+    path("verify/status/", views.verify_status, name="verify-status"),
     path("<uuid:event_id>/", views.event_detail, name="events-detail"),
 ]

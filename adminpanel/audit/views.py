@@ -1,22 +1,34 @@
-"""The auditors' views: the filtered log, one event in its chain, exports, verify now; and the 403 handler."""
+"""The auditors' views: the filtered log, one event in its chain, exports (streamed or prepared), verify now;
+and the 403 handler."""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from adminpanel.accounts.decorators import requires
-from adminpanel.audit import exports, services
-from adminpanel.audit.forms import AuditFilterForm, cursor_param
-from adminpanel.audit.models import Action, AuditEvent, Outcome
+from adminpanel.audit import background, exports, services
+from adminpanel.audit.forms import AuditFilterForm, ExportRequestForm, cursor_param
+from adminpanel.audit.models import Action, AuditEvent, AuditExport, JobStatus, Outcome
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -27,9 +39,12 @@ PAGE_SIZE = 50
 @vary_on_headers("HX-Request")
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
+    background_export = False
     if form.is_valid():
+        matching = services.filtered_events(form.to_filter())
+        background_export = background.export_needs_background(matching)
         page = services.event_page(
-            services.filtered_events(form.to_filter()),
+            matching,
             before=cursor_param(request.GET.get("before")),
             after=cursor_param(request.GET.get("after")),
             size=PAGE_SIZE,
@@ -41,7 +56,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter_qs": form.query_string(),
         "link_suffix": f"?{form.query_string()}" if form.query_string() else "",
-        "verification": services.last_verification(),
+        "filter_params": form.filter_params(),
+        "background_export": background_export,
+        "background_export_over": settings.AUDIT_EXPORT_BACKGROUND_OVER,
+        "export_formats": [("csv", "CSV"), ("jsonl", "JSONL")],
+        **_chain_status_context(),
     }
     template = "audit/event_list.html#results" if getattr(request, "htmx", False) else "audit/event_list.html"
     return render(request, template, context)
@@ -65,21 +84,39 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     )
 
 
+def _chain_status_context() -> dict[str, object]:
+    return {"verification": services.last_verification(), "verification_running": background.current_verification()}
+
+
 @require_POST
 @requires("view_audit")
+@vary_on_headers("HX-Request")
 def verify_now(request: HttpRequest) -> HttpResponse:
-    run = services.run_verification(source="ui", triggered_by=request.user.get_username())
-    services.record(
-        Action.AUDIT_VERIFY,
-        Outcome.SUCCEEDED if run.ok else Outcome.FAILED,
-        request=request,
-        details={"source": "ui", "head_seq": run.head_seq, "first_bad_seq": run.first_bad_seq},
-    )
-    if run.ok:
-        messages.success(request, f"Chain verified: {run.events_checked} events intact.")
+    """Queues a verification of the whole chain for a worker (one at a time); the status box follows it."""
+    run, queued = background.request_verification(request.user)
+    if getattr(request, "htmx", False):
+        return render(request, "audit/event_list.html#chain-status", _chain_status_context())
+    if run is not None:
+        run.refresh_from_db()
+    if run is None or not queued:
+        messages.warning(request, "A verification is already running; its result will show here when it finishes.")
+    elif run.status == JobStatus.DONE and run.verification is not None:
+        if run.verification.ok:
+            messages.success(request, f"Chain verified: {run.verification.events_checked} events intact.")
+        else:
+            messages.error(request, f"The chain is broken. {run.verification.message}")
+    elif run.status == JobStatus.FAILED:
+        messages.error(request, f"The verification could not run: {run.error}")
     else:
-        messages.error(request, f"The chain is broken. {run.message}")
+        messages.success(request, "Verification started in the background; reload this page to see its result.")
     return redirect("audit:events-list")
+
+
+@require_GET
+@requires("view_audit")
+def verify_status(request: HttpRequest) -> HttpResponse:
+    """The chain-status box alone, polled by htmx while a verification runs."""
+    return render(request, "audit/event_list.html#chain-status", _chain_status_context())
 
 
 @require_GET
@@ -112,6 +149,56 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
     response = StreamingHttpResponse(stream(qs, up_to_seq=marker.seq - 1), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@requires("view_audit")
+def export_create(request: HttpRequest) -> HttpResponse:
+    """ "Prepare export": a worker writes the file; the requester follows it on its own page."""
+    form = ExportRequestForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid export request: " + form.errors.as_text())
+    export = background.request_export(request, form.cleaned_data["format"], form.filter_params(), form.to_filter())
+    return redirect("audit:exports-detail", export_id=export.id)
+
+
+def _own_export(request: HttpRequest, export_id: uuid.UUID) -> AuditExport:
+    """Only the staff member who asked for an export may follow or download it."""
+    export = get_object_or_404(AuditExport, id=export_id)
+    if export.requested_by_id is None or export.requested_by_id != request.user.pk:
+        raise PermissionDenied("only the staff member who requested this export may open it")
+    return export
+
+
+@require_GET
+@requires("view_audit")
+@vary_on_headers("HX-Request")
+def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _own_export(request, export_id)
+    context = {
+        "export": export,
+        "filter_items": sorted(export.filter_params.items()),
+        "filter_qs": urlencode(export.filter_params),
+    }
+    template = "audit/export_detail.html#progress" if getattr(request, "htmx", False) else "audit/export_detail.html"
+    return render(request, template, context)
+
+
+@require_GET
+@requires("view_audit")
+def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _own_export(request, export_id)
+    path = background.export_file(export)
+    if path is None:
+        raise Http404("This export is not ready, failed or has expired.")
+    background.record_download(request, export)
+    stamp = export.created_at.strftime("%Y%m%dT%H%M%SZ")
+    content_type = "text/csv; charset=utf-8" if export.format == "csv" else "application/jsonl; charset=utf-8"
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"audit-{stamp}.{export.format}", content_type=content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

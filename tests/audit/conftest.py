@@ -18,3 +18,9 @@ def support_client(support_user) -> Client:
     client = Client()
     client.force_login(support_user)
     return client
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Background tasks run inside enqueue(), so a request that queues one sees its result."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -137,7 +137,7 @@ def test_detail_says_when_an_event_no_longer_matches_its_hash(auditor_client):
     assert "content changed" in response.content.decode()
 
 
-def test_verify_now_stores_the_result_and_shows_it(auditor_client, log):
+def test_verify_now_stores_the_result_and_shows_it(auditor_client, log, immediate_tasks):
     response = auditor_client.post(reverse("audit:verify"), follow=True)
     assert response.status_code == 200
     run = ChainVerification.objects.get()
@@ -146,7 +146,7 @@ def test_verify_now_stores_the_result_and_shows_it(auditor_client, log):
     assert AuditEvent.objects.filter(action="audit.verify", outcome=SUCCEEDED).exists()
 
 
-def test_verify_now_reports_a_broken_chain(auditor_client, log):
+def test_verify_now_reports_a_broken_chain(auditor_client, log, immediate_tasks):
     tamper("UPDATE audit_auditevent SET reason = 'x' WHERE seq = 7")
     response = auditor_client.post(reverse("audit:verify"), follow=True)
     assert ChainVerification.objects.get().first_bad_seq == 7

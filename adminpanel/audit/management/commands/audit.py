@@ -1,4 +1,4 @@
-"""`manage.py audit verify|reconcile|seed|checkpoint`: keeping the audit log honest from the command line."""
+"""`manage.py audit verify|reconcile|seed|checkpoint|purge-exports`: keeping the audit log honest."""
 
 from __future__ import annotations
 
@@ -16,10 +16,15 @@ from adminpanel.audit.models import Action, Outcome
 
 
 class Command(BaseCommand):
-    help = "Audit log tools: verify the chain, reconcile unfinished requests, seed synthetic events, checkpoint."
+    help = (
+        "Audit log tools: verify the chain, reconcile unfinished requests, seed synthetic events, checkpoint, "
+        "purge old prepared exports."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint}")
+        sub = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint,purge-exports}"
+        )
         verify = sub.add_parser("verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken.")
         verify.add_argument("--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`.")
         reconcile = sub.add_parser("reconcile", help="Settle `requested` events left without an outcome.")
@@ -36,9 +41,11 @@ class Command(BaseCommand):
         seed.add_argument("--batch-size", type=int, default=10_000)
         checkpoint = sub.add_parser("checkpoint", help="Print the chain head as JSON, to store elsewhere.")
         checkpoint.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
+        purge = sub.add_parser("purge-exports", help="Delete prepared export files older than N days.")
+        purge.add_argument("--older-than-days", type=int, default=7, metavar="DAYS", help="Age cut-off (7).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"handle_{options['subcommand']}")(**options)
+        getattr(self, f"handle_{options['subcommand'].replace('-', '_')}")(**options)
 
     def handle_verify(self, *, checkpoint: Path | None = None, **options: Any) -> None:
         saved = None
@@ -91,3 +98,11 @@ class Command(BaseCommand):
         else:
             output.write_text(text + "\n")
             sys.stderr.write(f"checkpoint written to {output}\n")
+
+    def handle_purge_exports(self, *, older_than_days: int, **options: Any) -> None:
+        from adminpanel.audit.background import purge_exports
+
+        if older_than_days < 0:
+            raise CommandError("--older-than-days must not be negative")
+        expired, files = purge_exports(dt.timedelta(days=older_than_days))
+        self.stdout.write(f"expired {expired} exports older than {older_than_days} days; deleted {files} files")
