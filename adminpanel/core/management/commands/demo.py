@@ -1,7 +1,12 @@
-"""Start the demo: migrate, seed the emulator, create a staff account per role, print them, serve."""
+"""Start the demo: migrate, seed the emulator, create a staff account per role, print them, serve
+(with a background worker for verification and large exports next to the server)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +45,35 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Open http://{options['addrport']}/ and sign in with an account above.")
             )
-            call_command("runserver", options["addrport"], use_reloader=False)
+            worker = start_worker()
+            self.stdout.write("Background worker started (manage.py db_worker; it stops with the demo).")
+            try:
+                call_command("runserver", options["addrport"], use_reloader=False)
+            finally:
+                stop_worker(worker)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """`manage.py db_worker` as a child process; SIGTERM to the demo now unwinds (and stops it) like Ctrl-C."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    # No autoreloader: it would fork a grandchild that outlives terminate().
+    return subprocess.Popen(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload", "--interval", "1"]
+    )
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def refuse_production() -> None:
