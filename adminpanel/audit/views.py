@@ -96,8 +96,6 @@ def verify_now(request: HttpRequest) -> HttpResponse:
     run, queued = background.request_verification(request.user)
     if getattr(request, "htmx", False):
         return render(request, "audit/event_list.html#chain-status", _chain_status_context())
-    if run is not None:
-        run.refresh_from_db()
     if run is None or not queued:
         messages.warning(request, "A verification is already running; its result will show here when it finishes.")
     elif run.status == JobStatus.DONE and run.verification is not None:
