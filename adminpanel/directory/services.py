@@ -89,6 +89,26 @@ def describe_all(authenticators: Iterable[Authenticator]) -> list[dict[str, Any]
     return [describe(a) for a in authenticators]
 
 
+# --- input limits ---------------------------------------------------------------------------------------
+
+MAX_USER_ID = 255  # the audit log's column; Authsignal ids (emails, UUIDs, "123:test") are far shorter
+
+
+def oversized_user_id(staff: Staff, user_id: str, action: str) -> Problem | None:
+    """Refuses (and records) a user id longer than the dashboard can keep in its audit log, before any call."""
+    if len(user_id) <= MAX_USER_ID:
+        return None
+    staff.audit(
+        action,
+        Outcome.DENIED,
+        user_id=user_id[: MAX_USER_ID - 1] + "…",
+        details={"refused": "user_id_too_long", "length": len(user_id), "user_id_digest": contact_digest(user_id)},
+    )
+    return Problem(
+        f"That user id is {len(user_id):,} characters long; this dashboard handles ids of up to {MAX_USER_ID}.", 400
+    )
+
+
 # --- search -----------------------------------------------------------------------------------------------
 
 

@@ -94,8 +94,20 @@ def test_five_kilobyte_strings_get_a_length_message(support_client, emulator, fi
     assert emulator.request_count == 0
 
 
-def test_a_five_kilobyte_user_id_is_looked_up_and_not_found(support_client, emulator):
-    response = support_client.get(reverse("users:detail", args=["u" * 5000]))
+@pytest.mark.parametrize("name", ["detail", "enroll", "remove", "reveal"])
+def test_a_five_kilobyte_user_id_is_refused_clearly_recorded_and_never_sent(support_client, emulator, name):
+    args = ["u" * 5000, "a"] if name == "remove" else ["u" * 5000]
+    url = reverse(f"users:{name}", args=args)
+    response = support_client.post(url, {"field": "email"}) if name == "reveal" else support_client.get(url)
+    assert response.status_code == 400
+    assert "5,000 characters long" in response.content.decode()
+    assert emulator.request_count == 0
+    (refused,) = events(outcome="denied")
+    assert refused.details["refused"] == "user_id_too_long" and len(refused.user_id) == 255
+
+
+def test_a_user_id_of_255_characters_is_fine(support_client, emulator):
+    response = support_client.get(reverse("users:detail", args=["u" * 255]))
     assert response.status_code == 404
     assert "Not found in Authsignal" in response.content.decode()
 
