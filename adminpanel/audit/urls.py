@@ -13,6 +13,7 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export-csv"),
     path("export.jsonl", views.export_jsonl, name="export-jsonl"),
     path("exports/", views.export_create, name="exports-create"),
+    path("exports/options/", views.export_options, name="exports-options"),
     path("exports/<uuid:export_id>/", views.export_detail, name="exports-detail"),
     path("exports/<uuid:export_id>/download", views.export_download, name="exports-download"),
     path("verify/", views.verify_now, name="verify"),

@@ -34,15 +34,37 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 
 
+def _export_context(form: AuditFilterForm, *, decided: bool, background_export: bool = False) -> dict:
+    return {
+        "filter_qs": form.query_string(),
+        "filter_params": form.filter_params(),
+        "export_decided": decided,
+        "background_export": background_export,
+        "background_export_over": settings.AUDIT_EXPORT_BACKGROUND_OVER,
+        "export_formats": [("csv", "CSV"), ("jsonl", "JSONL")],
+    }
+
+
+@require_GET
+@requires("view_audit")
+def export_options(request: HttpRequest) -> HttpResponse:
+    """Streamed download or prepared in the background? Asked apart from the list, so the list stays fast."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/event_list.html#export_options", _export_context(form, decided=False))
+    needs = background.export_needs_background(services.filtered_events(form.to_filter()))
+    return render(
+        request, "audit/event_list.html#export_options", _export_context(form, decided=True, background_export=needs)
+    )
+
+
 @require_GET
 @requires("view_audit")
 @vary_on_headers("HX-Request")
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    background_export = False
     if form.is_valid():
         matching = services.filtered_events(form.to_filter())
-        background_export = background.export_needs_background(matching)
         page = services.event_page(
             matching,
             before=cursor_param(request.GET.get("before")),
@@ -56,10 +78,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter_qs": form.query_string(),
         "link_suffix": f"?{form.query_string()}" if form.query_string() else "",
-        "filter_params": form.filter_params(),
-        "background_export": background_export,
-        "background_export_over": settings.AUDIT_EXPORT_BACKGROUND_OVER,
-        "export_formats": [("csv", "CSV"), ("jsonl", "JSONL")],
+        **_export_context(form, decided=False),
         **_chain_status_context(),
     }
     template = "audit/event_list.html#results" if getattr(request, "htmx", False) else "audit/event_list.html"

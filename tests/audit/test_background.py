@@ -134,25 +134,37 @@ def test_the_verify_task_is_refused_to_support_staff(support_client):
 # --- Exports ---
 
 
-def test_below_the_threshold_the_list_keeps_the_streaming_links(auditor_client, log):
+OPTIONS = reverse("audit:exports-options")
+
+
+def test_the_list_offers_both_ways_and_asks_separately_which_fits(auditor_client, log, low_threshold):
     body = auditor_client.get(LIST, {"action": "user.view"}).content.decode()
+    # the list itself never probes the size (that would slow every page): it offers both, and asks
+    assert f'hx-get="{OPTIONS}?action=user.view"' in body and 'hx-trigger="load"' in body
     assert f'href="{reverse("audit:export-csv")}?action=user.view"' in body
-    assert "Prepare export" not in body
+    assert "Prepare export (CSV)" in body
 
 
-def test_above_the_threshold_the_list_offers_to_prepare_the_export(auditor_client, log, low_threshold):
-    body = auditor_client.get(LIST, {"action": "user.view", "q": "cmd"}).content.decode()
+def test_below_the_threshold_the_options_keep_the_streaming_links(auditor_client, log):
+    body = auditor_client.get(OPTIONS, {"action": "user.view"}, headers=HTMX).content.decode()
+    assert f'href="{reverse("audit:export-csv")}?action=user.view"' in body
+    assert "Prepare export" not in body and "hx-trigger" not in body
+
+
+def test_above_the_threshold_the_options_offer_to_prepare_the_export(auditor_client, log, low_threshold):
+    body = auditor_client.get(OPTIONS, {"action": "user.view", "q": "cmd"}, headers=HTMX).content.decode()
     assert "Prepare export (CSV)" in body and "Prepare export (JSONL)" in body
     assert f'action="{reverse("audit:exports-create")}"' in body
     assert '<input type="hidden" name="action" value="user.view">' in body
     assert '<input type="hidden" name="q" value="cmd">' in body
     assert reverse("audit:export-csv") not in body
-    # the htmx results fragment decides the same way
-    fragment = auditor_client.get(LIST, {"action": "user.view"}, headers=HTMX).content.decode()
-    assert "Prepare export (CSV)" in fragment
     # exactly at the threshold (cmd 10, 12, 14, 16, 18) it is still streamed
-    narrow = auditor_client.get(LIST, {"action": "user.view", "q": "cmd 1"}).content.decode()
+    narrow = auditor_client.get(OPTIONS, {"action": "user.view", "q": "cmd 1"}, headers=HTMX).content.decode()
     assert "Prepare export" not in narrow
+
+
+def test_the_options_are_for_auditors_only(support_client):
+    assert support_client.get(OPTIONS).status_code == 403
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
