@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
-from adminpanel.directory import services
+from adminpanel.directory import actions, enrollment, lookup, removal
+from adminpanel.directory.actions import Problem, Staff
 from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
 from adminpanel.directory.labels import authenticator_label
-from adminpanel.directory.services import Problem, Staff
 
 
 def _render(request: HttpRequest, template: str, partial: str | None, context: dict, status: int = 200) -> HttpResponse:
@@ -36,7 +36,7 @@ def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Cal
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: object) -> HttpResponse:
-            problem = services.oversized_user_id(Staff(request.user, request), user_id, action)
+            problem = actions.oversized_user_id(Staff(request.user, request), user_id, action)
             if problem:
                 return render(request, "directory/bad_user_id.html", {"problem": problem}, status=problem.status)
             return view(request, user_id, *args, **kwargs)
@@ -59,7 +59,7 @@ def user_search(request: HttpRequest) -> HttpResponse:
     if has_query:
         if form.is_valid():
             data = form.cleaned_data
-            result = services.search_users(
+            result = lookup.search_users(
                 Staff(request.user, request),
                 kind=data["kind"],
                 value=data["value"],
@@ -72,13 +72,13 @@ def user_search(request: HttpRequest) -> HttpResponse:
     return _render(request, "directory/user_search.html", "results", context, status)
 
 
-def _detail_context(detail: services.UserDetail) -> dict:
+def _detail_context(detail: lookup.UserDetail) -> dict:
     return {
         "detail": detail,
         "user_id": detail.user_id,
         "problem": detail.problem,
         "enrollable": ENROLLABLE,
-        "events": services.recent_audit_events(detail.user_id),
+        "events": lookup.recent_audit_events(detail.user_id),
     }
 
 
@@ -86,7 +86,7 @@ def _detail_context(detail: services.UserDetail) -> dict:
 @requires("view_directory")
 @_checked_user_id(Action.USER_VIEW)
 def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
-    detail = services.load_user(Staff(request.user, request), user_id)
+    detail = lookup.load_user(Staff(request.user, request), user_id)
     if detail.problem:
         return _render(
             request,
@@ -107,7 +107,7 @@ def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
     field_name = request.POST.get("field")
     if field_name not in ("email", "phone_number"):
         return render(request, "directory/reveal.html", {"problem": Problem("Choose email or phone.", 400)}, status=400)
-    value, problem = services.reveal_contact(Staff(request.user, request), user_id, field_name)
+    value, problem = lookup.reveal_contact(Staff(request.user, request), user_id, field_name)
     context = {"value": value, "field": field_name, "problem": problem, "user_id": user_id}
     return _render(request, "directory/reveal.html", "value", context, _status(problem))
 
@@ -130,7 +130,7 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE}
         return _render(request, "directory/enroll.html", "form", context, 422)
     data = form.cleaned_data
-    result = services.enroll_authenticator(
+    result = enrollment.enroll_authenticator(
         Staff(request.user, request),
         user_id,
         method=data["method"],
@@ -158,7 +158,7 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
 def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
     staff = Staff(request.user, request)
     if request.method == "GET":
-        preview = services.preview_removal(staff, user_id, authenticator_id)
+        preview = removal.preview_removal(staff, user_id, authenticator_id)
         form = RemoveForm(initial={"token": preview.token})
         context = {
             "preview": preview,
@@ -170,12 +170,12 @@ def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpRes
         return _render(request, "directory/remove.html", "dialog", context, _status(preview.problem))
     form = RemoveForm(request.POST)
     if not form.is_valid():
-        preview = services.preview_removal(staff, user_id, authenticator_id)
+        preview = removal.preview_removal(staff, user_id, authenticator_id)
         preview.token = request.POST.get("token", "")  # keep the original confirmation, do not mint a new one
         context = {"preview": preview, "form": form, "user_id": user_id, "authenticator_id": authenticator_id}
         return _render(request, "directory/remove.html", "dialog", context, 422)
     data = form.cleaned_data
-    result = services.confirm_removal(
+    result = removal.confirm_removal(
         staff,
         user_id,
         authenticator_id,

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from adminpanel.authsignal.connection import get_client
-from adminpanel.directory import services
-from adminpanel.directory.services import Staff
+from adminpanel.directory import removal
+from adminpanel.directory.actions import Staff
 from tests.directory.conftest import make_user
 
 TRIALS = 100
@@ -26,7 +26,7 @@ def race(emulator, first_agent, second_agent, trial: int) -> tuple[list, int]:
     def agent(slot: int, staff_user, authenticator_id: str) -> None:
         try:
             barrier.wait()
-            results[slot] = services.remove_authenticator(
+            results[slot] = removal.remove_authenticator(
                 Staff(staff_user), user_id, authenticator_id, reason="compromised", ticket="SEC-1"
             )
         finally:
@@ -61,6 +61,6 @@ def test_without_the_lock_the_same_race_locks_users_out(
     emulator, support_user, security_user, monkeypatch, audit_log_flushable
 ):
     """Proves the race test above can fail: take the lock out and users end up with nothing."""
-    monkeypatch.setattr(services, "user_lock", lambda user_id: contextlib.nullcontext())
+    monkeypatch.setattr(removal, "user_lock", lambda user_id: contextlib.nullcontext())
     lockouts = sum(race(emulator, support_user, security_user, trial)[1] == 0 for trial in range(5))
     assert lockouts >= 1
