@@ -154,6 +154,10 @@ def scenarios(head):  # type: ignore[no-untyped-def]
     yield "action+outcome+actor", "/audit/?action=user.view&outcome=succeeded&actor=synthetic.agent03", None
     yield "htmx results partial", "/audit/?outcome=failed&hx=1", None
     yield "event detail", f"/audit/{sample.id}/", f"{a}{sample.id}/change/"
+    # Loaded after the list (its own request): does this filter need a prepared export? Not a list page.
+    yield "export options: all", "/audit/exports/options/", None
+    yield "export options: action", "/audit/exports/options/?action=user.view", None
+    yield "export options: reason", "/audit/exports/options/?q=customer", None
 
 
 def measure(client, url: str, samples: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -248,7 +252,7 @@ def report(events, seed_seconds, results, export_csv, export_jsonl, verify) -> N
             ratio = admin["p95"] / ours["p95"] if ours["p95"] else float("inf")
             line += f" {admin['p50']:>8.1f}ms {admin['p95']:>8.1f}ms {admin['queries']:>3} {ratio:>14.1f}×"
         print(line)
-    worst = max(ours["p95"] for _, ours, _ in results)
+    worst = max(ours["p95"] for label, ours, _ in results if not label.startswith("export options"))
     print(f"\nworst p95 of our list/detail: {worst:.1f} ms (budget 50 ms): {'OK' if worst <= 50 else 'OVER'}")
     print()
     for name, r in (("export.csv", export_csv), ("export.jsonl", export_jsonl)):
