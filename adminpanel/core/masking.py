@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from django.conf import settings
@@ -29,12 +29,18 @@ def mask_phone(value: str) -> str:
     """'+14155550101' -> '+1 ••• ••• 0101': the country code and the last four digits."""
     digits = "".join(ch for ch in (value or "") if ch.isdigit())
     last4 = digits[-4:] if len(digits) >= 4 else "••••"
-    try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
-        prefix = f"+{number.country_code} "
-    except phonenumbers.NumberParseException:
-        prefix = ""
+    country = _country_code(value or "", settings.PHONE_DEFAULT_REGION)
+    prefix = f"+{country} " if country else ""
     return f"{prefix}••• ••• {last4}"
+
+
+@lru_cache(maxsize=4096)
+def _country_code(value: str, region: str) -> int | None:
+    # Parsing is the costly part of masking, and a page masks the same few numbers many times.
+    try:
+        return phonenumbers.parse(value, region).country_code
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def mask_contact(value: str) -> str:
@@ -56,8 +62,13 @@ def _normalise(value: str) -> str:
     value = (value or "").strip()
     if "@" in value:
         return value.lower()
+    return _e164(value, settings.PHONE_DEFAULT_REGION)
+
+
+@lru_cache(maxsize=4096)
+def _e164(value: str, region: str) -> str:
     try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -129,7 +129,7 @@ def load_user(staff: Staff, user_id: str, *, audit: bool = True) -> UserDetail:
 
 def recent_audit_events(user_id: str, limit: int = 10) -> list[AuditEvent]:
     """This user's latest audit events, newest first, for the user page."""
-    return list(AuditEvent.objects.filter(user_id=user_id).order_by("-seq")[:limit])
+    return list(AuditEvent.objects.filter(user_id=user_id).order_by("-seq").defer("details")[:limit])
 
 
 def reveal_contact(staff: Staff, user_id: str, field_name: str) -> tuple[str | None, Problem | None]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
+
 from django import template
 from django.templatetags.static import static
+from django.utils.timezone import localtime
 
 from adminpanel.authsignal.types import Authenticator, method_label
 from adminpanel.core.masking import mask_contact
@@ -36,7 +40,12 @@ def method_name(value: str | None) -> str:
 
 @register.filter
 def method_icon(value: str | None) -> str:
-    return static(f"img/methods/{_METHOD_ICONS.get(value or '', 'other')}.svg")
+    return _icon_url(_METHOD_ICONS.get(value or "", "other"))
+
+
+@lru_cache(maxsize=16)
+def _icon_url(name: str) -> str:
+    return static(f"img/methods/{name}.svg")
 
 
 @register.filter
@@ -48,3 +57,29 @@ def safe_icon(value: str | None) -> str:
 @register.filter
 def label(authenticator: Authenticator) -> str:
     return authenticator_label(authenticator)
+
+
+# Django's |date goes through the localisation machinery on every call; a table of authenticators or events
+# formats a hundred dates per page, so these fixed English formats are done directly.
+@register.filter
+def day(value: datetime | None) -> str:
+    """26 Nov 2026"""
+    return f"{(v := localtime(value)).day} {v:%b %Y}" if value else ""
+
+
+@register.filter
+def day_time(value: datetime | None) -> str:
+    """26 Nov 2026 10:52"""
+    return f"{(v := localtime(value)).day} {v:%b %Y %H:%M}" if value else ""
+
+
+@register.filter
+def short_time(value: datetime | None) -> str:
+    """26 Nov 10:52"""
+    return f"{(v := localtime(value)).day} {v:%b %H:%M}" if value else ""
+
+
+@register.filter
+def stamp(value: datetime | None) -> str:
+    """2026-11-26 10:52:07"""
+    return f"{localtime(value):%Y-%m-%d %H:%M:%S}" if value else ""
