@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 # A run still queued or running after this long was lost with its worker: let a new click replace it.
 VERIFICATION_ABANDONED_AFTER = dt.timedelta(hours=1)
+EXPORT_ABANDONED_AFTER = dt.timedelta(hours=2)  # a 1,000,000-event export takes about a minute
 EXPORTS_KEPT_FOR = dt.timedelta(days=7)
 
 
@@ -221,6 +222,20 @@ def _total(event_filter: services.EventFilter, qs: QuerySet[AuditEvent], up_to_s
     if not event_filter.as_dict():
         return up_to_seq
     return qs.filter(seq__lte=up_to_seq).count()
+
+
+def release_abandoned_exports() -> None:
+    """An export whose worker died would poll forever: after a generous time it is failed and its part file removed."""
+    stale = AuditExport.objects.filter(
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], created_at__lt=timezone.now() - EXPORT_ABANDONED_AFTER
+    )
+    for export in stale:
+        (exports_dir() / f"{export.id}.{export.format}.part").unlink(missing_ok=True)
+    stale.update(
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        error="abandoned: no worker finished it within two hours; prepare the export again",
+    )
 
 
 def export_file(export: AuditExport) -> Path | None:

@@ -193,6 +193,7 @@ def _own_export(request: HttpRequest, export_id: uuid.UUID) -> AuditExport:
 @requires("view_audit")
 @vary_on_headers("HX-Request")
 def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    background.release_abandoned_exports()
     export = _own_export(request, export_id)
     context = {
         "export": export,

@@ -224,6 +224,17 @@ def test_the_progress_page_polls_while_the_export_is_written(auditor_client, aud
     assert f'href="{reverse("audit:exports-download", args=[export.id])}"' in done
 
 
+def test_an_export_whose_worker_died_stops_polling_and_says_so(auditor_client, log, settings):
+    settings.TASKS = DUMMY
+    auditor_client.post(reverse("audit:exports-create"), {"action": "user.view", "format": "csv"})
+    export = AuditExport.objects.get()
+    long_ago = timezone.now() - background.EXPORT_ABANDONED_AFTER - dt.timedelta(minutes=1)
+    AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, created_at=long_ago)
+    body = auditor_client.get(reverse("audit:exports-detail", args=[export.id]), headers=HTMX).content.decode()
+    assert "hx-trigger" not in body and "abandoned" in body
+    assert AuditExport.objects.get().status == JobStatus.FAILED
+
+
 def test_the_download_is_an_attachment_and_is_audited(auditor_client, log, low_threshold, settings):
     settings.TASKS = IMMEDIATE
     auditor_client.post(reverse("audit:exports-create"), {"action": "user.view", "format": "csv"})
