@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -46,7 +47,7 @@ def test_filter_read_verify_and_export(page, auditor_user, support_user, setting
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()
-    content = open(download.value.path(), encoding="utf-8").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
     exported = list(csv.DictReader(io.StringIO(content)))
     assert {row["user_id"] for row in exported} == {"bob", "carol"}
     assert next(r for r in exported if r["user_id"] == "bob")["reason"].startswith("'=HYPERLINK")
