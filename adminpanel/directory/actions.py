@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 from adminpanel.accounts.roles import perm
+from adminpanel.audit.models import AuditEvent
 from adminpanel.audit.services import Outcome, record
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
@@ -30,7 +31,7 @@ class Staff:
     def can(self, codename: str) -> bool:
         return self.user.has_perm(perm(codename))
 
-    def audit(self, action: str, outcome: str, **fields: Any):  # type: ignore[no-untyped-def]
+    def audit(self, action: str, outcome: str, **fields: Any) -> AuditEvent:
         return record(action, outcome, request=self.request, actor=self.user, **fields)
 
 

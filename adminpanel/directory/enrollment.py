@@ -125,8 +125,15 @@ def _authenticators_after(before: list[Authenticator], new: Authenticator) -> li
     return [*before, new]
 
 
-def _settle_unknown_enroll(  # type: ignore[no-untyped-def]
-    staff: Staff, user_id, method, contact, before, outcome_fields, contact_info, exc: AuthsignalError
+def _settle_unknown_enroll(
+    staff: Staff,
+    user_id: str,
+    method: str,
+    contact: dict[str, str],
+    before: list[Authenticator],
+    outcome_fields: dict[str, Any],
+    contact_info: dict[str, str],
+    exc: AuthsignalError,
 ) -> EnrollResult:
     """The enroll was sent but its answer was lost: look, rather than guess or re-send."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
@@ -52,6 +53,12 @@ def normalise_phone(value: str, region: str | None = None) -> str:
             code="phone",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_base64url(value: str) -> str:
+    """The value itself, once it is known to decode (Authsignal takes the base64url text, not the bytes)."""
+    decode_base64url(value)
+    return value.strip()
 
 
 def decode_base64url(value: str) -> bytes:
@@ -144,10 +151,12 @@ class EnrollForm(_ActionForm):
             self._normalise(data, "phone_number", normalise_phone, "Enter the mobile number.")
         elif method == VerificationMethod.PASSKEY:
             for name in ("credential_id", "credential_public_key"):
-                self._normalise(data, name, lambda v: (decode_base64url(v), v.strip())[1], "This is required.")
+                self._normalise(data, name, normalise_base64url, "This is required.")
         return data
 
-    def _normalise(self, data: dict[str, Any], name: str, normaliser, required_message: str) -> None:  # type: ignore[no-untyped-def]
+    def _normalise(
+        self, data: dict[str, Any], name: str, normaliser: Callable[[str], str], required_message: str
+    ) -> None:
         raw = (data.get(name) or "").strip()
         if not raw:
             self.add_error(name, required_message)

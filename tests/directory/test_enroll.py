@@ -123,3 +123,43 @@ def test_hostile_text_in_reason_is_stored_verbatim_and_shown_escaped(support_cli
     )
     page = support_client.get(reverse("users:detail", args=["h"])).content.decode()
     assert "<img src=x" not in page and "&lt;img src=x" in page and "{{7*7}}" in page
+
+
+def _lose_the_enroll_answer(monkeypatch, emulator, *, then_down: bool = False) -> None:
+    """The enroll reaches Authsignal and is applied, but its answer is lost on the way back."""
+    from adminpanel.authsignal.connection import get_client
+
+    client = get_client()
+    real_enroll = client.enroll_verified_authenticator
+
+    def enroll_with_lost_answer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        emulator.set_faults(reset_rate=1.0, reset_after_apply=True)
+        try:
+            return real_enroll(*args, **kwargs)
+        finally:
+            emulator.set_faults(error_rate=1.0) if then_down else emulator.clear_faults()
+
+    monkeypatch.setattr(client, "enroll_verified_authenticator", enroll_with_lost_answer)
+
+
+def test_a_lost_enroll_answer_is_settled_by_looking_not_by_resending(support_client, emulator, monkeypatch):
+    make_user("lost", emails=("lost@example.com",))
+    _lose_the_enroll_answer(monkeypatch, emulator)
+    response = post(support_client, "lost", htmx=True, method="SMS", phone_number="+14155550123")
+    assert response.status_code == 200
+    assert "Added SMS" in response.content.decode()
+    from adminpanel.authsignal.connection import get_client
+
+    assert [a.phone_number for a in get_client().get_authenticators("lost")].count("+14155550123") == 1
+    assert outcomes("authenticator.enroll") == ["requested", "succeeded"]
+    assert events("authenticator.enroll")[-1].details["settled_by_lookup"] is True
+
+
+def test_when_the_outcome_cannot_be_known_the_request_stays_open_for_reconcile(support_client, emulator, monkeypatch):
+    make_user("unknown", emails=("unknown@example.com",))
+    _lose_the_enroll_answer(monkeypatch, emulator, then_down=True)
+    response = post(support_client, "unknown", htmx=True, method="SMS", phone_number="+14155550123")
+    assert response.status_code == 504
+    html = response.content.decode()
+    assert "cannot tell whether the authenticator was added" in html and "Added" not in html
+    assert outcomes("authenticator.enroll") == ["requested"]  # `manage.py audit reconcile` settles it
