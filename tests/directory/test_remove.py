@@ -180,3 +180,33 @@ def test_upstream_failure_on_delete_is_failed_not_success(support_client, emulat
     html = response.content.decode()
     assert "Authsignal is having trouble" in html and "Removed" not in html
     assert outcomes("authenticator.remove") == ["failed"]
+
+
+def test_a_delete_whose_answer_was_lost_is_retried_and_counted_as_done(support_client, emulator):
+    from adminpanel.authsignal.connection import get_client
+
+    a, b = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    deletes = []
+
+    def lose_the_first_delete_answer(request) -> None:  # type: ignore[no-untyped-def]
+        # The first DELETE is applied and its answer lost; the client's retry then finds it gone (404).
+        if request.method == "DELETE":
+            deletes.append(request)
+            if len(deletes) == 1:
+                emulator.set_faults(reset_rate=1.0, reset_after_apply=True)
+            else:
+                emulator.clear_faults()
+
+    hooks = get_client()._http.event_hooks["request"]
+    hooks.append(lose_the_first_delete_answer)
+    try:
+        response = confirm(support_client, "u", a.user_authenticator_id, token)
+    finally:
+        hooks.remove(lose_the_first_delete_answer)
+        emulator.clear_faults()
+    assert len(deletes) == 2
+    assert response.status_code == 200
+    assert "Removed SMS" in response.content.decode()
+    assert outcomes("authenticator.remove") == ["requested", "succeeded"]
+    assert [x.user_authenticator_id for x in get_client().get_authenticators("u")] == [b.user_authenticator_id]
