@@ -174,12 +174,7 @@ class EnrollForm(_ActionForm):
 
 class RemoveForm(_ActionForm):
     token = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    # Whether an override is allowed, and has its ticket, is the removal service's to decide (and record).
     override_lockout = forms.BooleanField(
         required=False, label="Override the lockout guard: leave this user with no way to sign in"
     )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("override_lockout") and not data.get("ticket"):
-            self.add_error("ticket", "An override needs a ticket.")
-        return data

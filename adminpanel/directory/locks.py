@@ -15,18 +15,43 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from adminpanel.directory.models import UserLease
 
 WAIT_SECONDS = 5.0
-LEASE_SECONDS = 60.0
 _POLL = 0.02
 
 
 class LockBusy(Exception):
     """Someone else is changing this user's authenticators right now."""
+
+
+class HeldLock:
+    """Handed to the holder; `still_held()` renews a lease (and says whether it was lost) before a change."""
+
+    def __init__(self, key: str | None = None, owner: str | None = None) -> None:
+        self._key, self._owner = key, owner
+
+    def still_held(self) -> bool:
+        if self._key is None:  # an advisory lock lives as long as the session that holds it
+            return True
+        renewed = UserLease.objects.filter(key=self._key, owner=self._owner).update(
+            expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+        )
+        return renewed == 1
+
+
+def lease_seconds() -> float:
+    """Longer than the slowest fetch + delete the client can make (timeouts and retry waits included)."""
+    attempts = settings.AUTHSIGNAL_RETRY_ATTEMPTS
+    one_call = (
+        attempts * (settings.AUTHSIGNAL_CONNECT_TIMEOUT + settings.AUTHSIGNAL_READ_TIMEOUT)
+        + (attempts - 1) * settings.AUTHSIGNAL_RETRY_MAX_WAIT
+    )
+    return 3 * one_call + 30
 
 
 def _lock_key(user_id: str) -> int:
@@ -35,13 +60,13 @@ def _lock_key(user_id: str) -> int:
 
 
 @contextmanager
-def user_lock(user_id: str, wait: float = WAIT_SECONDS) -> Iterator[None]:
+def user_lock(user_id: str, wait: float = WAIT_SECONDS) -> Iterator[HeldLock]:
     if connection.vendor == "postgresql":
         with _advisory_lock(_lock_key(user_id), wait):
-            yield
+            yield HeldLock()
     else:
-        with _lease(hashlib.sha256(user_id.encode()).hexdigest(), wait):
-            yield
+        with _lease(hashlib.sha256(user_id.encode()).hexdigest(), wait) as held:
+            yield held
 
 
 @contextmanager
@@ -63,7 +88,7 @@ def _advisory_lock(key: int, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def _lease(key: str, wait: float) -> Iterator[None]:
+def _lease(key: str, wait: float) -> Iterator[HeldLock]:
     owner = uuid.uuid4().hex
     deadline = time.monotonic() + wait
     while True:
@@ -71,13 +96,13 @@ def _lease(key: str, wait: float) -> Iterator[None]:
         try:
             with transaction.atomic():
                 UserLease.objects.filter(key=key, expires_at__lt=now).delete()  # a crashed holder's lease
-                UserLease.objects.create(key=key, owner=owner, expires_at=now + timedelta(seconds=LEASE_SECONDS))
+                UserLease.objects.create(key=key, owner=owner, expires_at=now + timedelta(seconds=lease_seconds()))
             break
         except IntegrityError:
             if time.monotonic() >= deadline:
                 raise LockBusy from None
             time.sleep(_POLL)
     try:
-        yield
+        yield HeldLock(key, owner)
     finally:
         UserLease.objects.filter(key=key, owner=owner).delete()

@@ -7,12 +7,14 @@ from typing import Any
 
 from adminpanel.audit.services import Action, Outcome
 from adminpanel.authsignal.connection import get_client
-from adminpanel.authsignal.errors import AuthsignalError
+from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.directory import confirmations
 from adminpanel.directory.actions import Problem, Staff, describe, describe_all, error_details, upstream_problem
 from adminpanel.directory.labels import authenticator_label
-from adminpanel.directory.locks import LockBusy, user_lock
+from adminpanel.directory.locks import HeldLock, LockBusy, user_lock
+
+BUSY = "Someone else is changing this user's authenticators right now. Open the dialog again in a moment."
 
 
 @dataclass
@@ -64,13 +66,22 @@ def confirm_removal(
     ticket: str = "",
     override_lockout: bool = False,
 ) -> RemovalResult:
-    """The UI path: the confirmation token must be genuine, fresh, bound to this removal and unused."""
+    """The UI path: the confirmation token must be genuine, fresh, bound to this removal and unused.
+
+    A correctable refusal (an override without its ticket) keeps the token, so the agent can fix and resend.
+    """
     fields = {"user_id": user_id, "authenticator_id": authenticator_id, "reason": reason, "ticket": ticket}
     checked = confirmations.check(token, staff_id=staff.user.pk, user_id=user_id, authenticator_id=authenticator_id)
-    problem = checked if isinstance(checked, confirmations.TokenProblem) else confirmations.spend(checked)
-    if problem:
-        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.DENIED, **fields, details={"refused": problem.code})
-        return RemovalResult(problem=Problem(problem.message, 403))
+    if isinstance(checked, confirmations.TokenProblem):
+        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.DENIED, **fields, details={"refused": checked.code})
+        return RemovalResult(problem=Problem(checked.message, 403))
+    refused = _refuse_override(staff, fields, override_lockout)
+    if refused:
+        return refused
+    replayed = confirmations.spend(checked)
+    if replayed:
+        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.DENIED, **fields, details={"refused": replayed.code})
+        return RemovalResult(problem=Problem(replayed.message, 403))
     return remove_authenticator(
         staff, user_id, authenticator_id, reason=reason, ticket=ticket, override_lockout=override_lockout
     )
@@ -92,20 +103,31 @@ def remove_authenticator(
         "reason": reason,
         "ticket": ticket,
     }
-    if override_lockout and not staff.can("override_lockout"):
-        staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.DENIED, **fields, details={"refused": "permission"})
-        return RemovalResult(problem=Problem("Your role may not override the lockout guard.", 403))
+    refused = _refuse_override(staff, fields, override_lockout)
+    if refused:
+        return refused
     try:
-        with user_lock(user_id):
-            return _remove_locked(staff, fields, override_lockout)
+        with user_lock(user_id) as lock:
+            return _remove_locked(staff, fields, override_lockout, lock)
     except LockBusy:
         staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={"refused": "busy"})
-        return RemovalResult(
-            problem=Problem("Someone else is changing this user's authenticators right now. Try again.", 409)
-        )
+        return RemovalResult(problem=Problem(BUSY, 409))
 
 
-def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool) -> RemovalResult:
+def _refuse_override(staff: Staff, fields: dict[str, Any], override_lockout: bool) -> RemovalResult | None:
+    """An override needs the permission, a reason and a ticket; every refusal is recorded."""
+    if not override_lockout:
+        return None
+    if not staff.can("override_lockout"):
+        staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.DENIED, **fields, details={"refused": "permission"})
+        return RemovalResult(problem=Problem("Your role may not override the lockout guard.", 403))
+    if not fields["reason"] or not fields["ticket"]:
+        staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.DENIED, **fields, details={"refused": "no_ticket"})
+        return RemovalResult(problem=Problem("An override needs a reason and a ticket.", 422))
+    return None
+
+
+def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool, lock: HeldLock) -> RemovalResult:
     client = get_client()
     user_id, authenticator_id = fields["user_id"], fields["authenticator_id"]
     try:
@@ -125,35 +147,26 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool)
     remaining = [a for a in before if a is not target]
     fields["verification_method"] = target.verification_method
     described = {"target": describe(target), "before": describe_all(before)}
-    if not remaining:
-        if not override_lockout:
-            staff.audit(
-                Action.AUTHENTICATOR_REMOVE,
-                Outcome.DENIED,
-                **fields,
-                details={**described, "refused": "lockout"},
-            )
-            return RemovalResult(
-                remaining=before,
-                problem=Problem(
-                    f"Refused: {authenticator_label(target)} is this user's only way to sign in. "
-                    "Removing it would lock them out. Enroll another method first"
-                    + (
-                        ", or override the lockout guard with a reason and a ticket."
-                        if staff.can("override_lockout")
-                        else "."
-                    ),
-                    409,
+    if not remaining and not override_lockout:
+        staff.audit(
+            Action.AUTHENTICATOR_REMOVE,
+            Outcome.DENIED,
+            **fields,
+            details={**described, "refused": "lockout"},
+        )
+        return RemovalResult(
+            remaining=before,
+            problem=Problem(
+                f"Refused: {authenticator_label(target)} is this user's only way to sign in. "
+                "Removing it would lock them out. Enroll another method first"
+                + (
+                    ", or override the lockout guard with a reason and a ticket."
+                    if staff.can("override_lockout")
+                    else "."
                 ),
-            )
-        if not fields["reason"] or not fields["ticket"]:
-            staff.audit(
-                Action.LOCKOUT_OVERRIDE,
-                Outcome.DENIED,
-                **fields,
-                details={**described, "refused": "no_ticket"},
-            )
-            return RemovalResult(remaining=before, problem=Problem("An override needs a reason and a ticket.", 422))
+                409,
+            ),
+        )
     requested = staff.audit(
         Action.AUTHENTICATOR_REMOVE,
         Outcome.REQUESTED,
@@ -163,9 +176,16 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool)
     fields["correlation_id"] = requested.correlation_id
     if not remaining:
         staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.SUCCEEDED, **fields, details=described)
+    if not lock.still_held():  # a lease outlived by a very slow Authsignal: another agent may be acting now
+        lost = {**described, "refused": "lock_lost"}
+        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details=lost)
+        return RemovalResult(remaining=before, problem=Problem(BUSY, 409))
     try:
         deleted = client.delete_authenticator(user_id, authenticator_id)
     except AuthsignalError as exc:
+        if isinstance(exc, Unavailable | RateLimited):
+            # An earlier attempt may have been applied with its answer lost: look before saying anything.
+            return _settle_unknown_removal(staff, fields, target, before, remaining, described, exc)
         staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={**described, **error_details(exc)})
         return RemovalResult(remaining=before, problem=upstream_problem(exc))
     if deleted.already_gone and not deleted.after_retry:
@@ -179,3 +199,36 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool)
         details={**described, "after": describe_all(remaining), "lockout_override": not remaining},
     )
     return RemovalResult(removed=target, remaining=remaining, overridden=not remaining)
+
+
+def _settle_unknown_removal(
+    staff: Staff,
+    fields: dict[str, Any],
+    target: Authenticator,
+    before: list[Authenticator],
+    remaining: list[Authenticator],
+    described: dict[str, Any],
+    exc: AuthsignalError,
+) -> RemovalResult:
+    try:
+        now = get_client().get_authenticators(fields["user_id"])
+    except AuthsignalError:
+        # Leave the `requested` row open: `manage.py audit reconcile` settles it later.
+        return RemovalResult(
+            remaining=before,
+            problem=Problem(
+                "Authsignal did not answer, so we cannot tell whether the authenticator was removed. "
+                "Reload the user in a minute before trying again.",
+                504,
+            ),
+        )
+    if any(a.user_authenticator_id == target.user_authenticator_id for a in now):
+        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={**described, **error_details(exc)})
+        return RemovalResult(remaining=now, problem=upstream_problem(exc))
+    staff.audit(
+        Action.AUTHENTICATOR_REMOVE,
+        Outcome.SUCCEEDED,
+        **fields,
+        details={**described, "after": describe_all(now), "lockout_override": not remaining, "settled_by_lookup": True},
+    )
+    return RemovalResult(removed=target, remaining=now, overridden=not remaining)

@@ -152,6 +152,27 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
     return render(request, "directory/enrolled.html", context)
 
 
+def _remove_again(
+    request: HttpRequest,
+    staff: Staff,
+    form: RemoveForm,
+    user_id: str,
+    authenticator_id: str,
+    problem: Problem | None = None,
+) -> HttpResponse:
+    """The dialog again, with what to correct, keeping the original confirmation (no new one is minted)."""
+    preview = removal.preview_removal(staff, user_id, authenticator_id)
+    preview.token = request.POST.get("token", "")
+    context = {
+        "preview": preview,
+        "form": form,
+        "user_id": user_id,
+        "authenticator_id": authenticator_id,
+        "problem": problem or preview.problem,
+    }
+    return _render(request, "directory/remove.html", "dialog", context, 422)
+
+
 @require_http_methods(["GET", "POST"])
 @requires("remove_authenticator")
 @_checked_user_id(Action.AUTHENTICATOR_REMOVE)
@@ -170,10 +191,7 @@ def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpRes
         return _render(request, "directory/remove.html", "dialog", context, _status(preview.problem))
     form = RemoveForm(request.POST)
     if not form.is_valid():
-        preview = removal.preview_removal(staff, user_id, authenticator_id)
-        preview.token = request.POST.get("token", "")  # keep the original confirmation, do not mint a new one
-        context = {"preview": preview, "form": form, "user_id": user_id, "authenticator_id": authenticator_id}
-        return _render(request, "directory/remove.html", "dialog", context, 422)
+        return _remove_again(request, staff, form, user_id, authenticator_id)
     data = form.cleaned_data
     result = removal.confirm_removal(
         staff,
@@ -184,6 +202,8 @@ def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpRes
         ticket=data["ticket"],
         override_lockout=data["override_lockout"],
     )
+    if result.problem and result.problem.status == 422:  # correctable: the same confirmation stays valid
+        return _remove_again(request, staff, form, user_id, authenticator_id, result.problem)
     if result.problem:
         context = {
             "result": result,

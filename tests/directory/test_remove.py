@@ -91,11 +91,12 @@ def test_security_may_override_the_lockout_with_reason_and_ticket(security_clien
     response, token = open_dialog(security_client, "bob", only.user_authenticator_id)
     assert "override the guard" in response.content.decode()
     response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="")
-    assert response.status_code == 422 and "An override needs a ticket." in response.content.decode()
+    assert response.status_code == 422 and "An override needs a reason and a ticket." in response.content.decode()
+    assert outcomes("lockout.override") == ["denied"]  # the refusal is recorded, and the same token still works
     response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="SEC-7")
     assert response.status_code == 200
     assert "Lockout guard overridden" in response.content.decode()
-    assert outcomes("lockout.override") == ["succeeded"]
+    assert outcomes("lockout.override") == ["denied", "succeeded"]
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
     assert events("authenticator.remove")[-1].details["lockout_override"] is True
 
@@ -210,3 +211,67 @@ def test_a_delete_whose_answer_was_lost_is_retried_and_counted_as_done(support_c
     assert "Removed SMS" in response.content.decode()
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
     assert [x.user_authenticator_id for x in get_client().get_authenticators("u")] == [b.user_authenticator_id]
+
+
+def test_a_lost_delete_answer_followed_by_errors_is_settled_by_looking(support_client, emulator):
+    from adminpanel.authsignal.connection import get_client
+
+    a, b = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    deletes = []
+
+    def first_applied_then_errors(request) -> None:  # type: ignore[no-untyped-def]
+        if request.method == "DELETE":
+            deletes.append(request)
+            if len(deletes) == 1:
+                emulator.set_faults(reset_rate=1.0, reset_after_apply=True)
+            else:
+                emulator.set_faults(error_rate=1.0)
+        else:
+            emulator.clear_faults()
+
+    hooks = get_client()._http.event_hooks["request"]
+    hooks.append(first_applied_then_errors)
+    try:
+        response = confirm(support_client, "u", a.user_authenticator_id, token)
+    finally:
+        hooks.remove(first_applied_then_errors)
+        emulator.clear_faults()
+    assert response.status_code == 200 and "Removed SMS" in response.content.decode()
+    assert outcomes("authenticator.remove") == ["requested", "succeeded"]
+    assert events("authenticator.remove")[-1].details["settled_by_lookup"] is True
+    assert [x.user_authenticator_id for x in get_client().get_authenticators("u")] == [b.user_authenticator_id]
+
+
+def test_a_lost_lease_stops_the_removal_before_the_delete(support_client, emulator, monkeypatch):
+    from adminpanel.directory import removal
+
+    a, _ = make_user("u", sms=("+14155550100", "+14155550101"))
+    _, token = open_dialog(support_client, "u", a.user_authenticator_id)
+    monkeypatch.setattr(removal.HeldLock, "still_held", lambda self: False)
+    deletes_before = emulator.request_count
+    response = confirm(support_client, "u", a.user_authenticator_id, token)
+    assert response.status_code == 409
+    assert emulator.request_count == deletes_before + 1  # the fresh fetch, no DELETE
+    assert outcomes("authenticator.remove") == ["requested", "failed"]
+
+
+def test_support_asking_for_an_override_without_a_ticket_is_refused_and_recorded(
+    support_client, support_user, emulator
+):
+    (only,) = make_user("bob", sms=("+447700900123",))
+    token = confirmations.issue(support_user.pk, "bob", only.user_authenticator_id)
+    response = confirm(support_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="")
+    assert response.status_code == 403
+    assert events("lockout.override")[-1].details["refused"] == "permission"
+
+
+def test_a_lease_taken_over_after_expiry_is_known_to_be_lost():
+    """The lease (SQLite's lock; PostgreSQL uses a session advisory lock that cannot expire under its holder)."""
+    from adminpanel.directory import locks
+    from adminpanel.directory.models import UserLease
+
+    with locks._lease("someone", wait=1.0) as held:
+        assert held.still_held()
+        UserLease.objects.all().delete()  # another worker removed it as expired
+        assert not held.still_held()
