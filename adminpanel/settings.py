@@ -171,9 +171,7 @@ AUTHSIGNAL_SECRET_KEY = envstr("AUTHSIGNAL_SECRET_KEY") or ""
 AUTHSIGNAL_USE_EMULATOR = not AUTHSIGNAL_SECRET_KEY
 _region = (envstr("AUTHSIGNAL_REGION") or "us").lower()
 if _region not in AUTHSIGNAL_REGIONS:
-    raise ImproperlyConfigured(
-        f"AUTHSIGNAL_REGION must be one of {sorted(AUTHSIGNAL_REGIONS)}, not {_region!r}"
-    )
+    raise ImproperlyConfigured(f"AUTHSIGNAL_REGION must be one of {sorted(AUTHSIGNAL_REGIONS)}, not {_region!r}")
 AUTHSIGNAL_REGION = _region
 AUTHSIGNAL_API_URL = envstr("AUTHSIGNAL_API_URL") or AUTHSIGNAL_REGIONS[_region]
 AUTHSIGNAL_CONNECT_TIMEOUT = float(envstr("AUTHSIGNAL_CONNECT_TIMEOUT", "3") or 3)

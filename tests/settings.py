@@ -7,9 +7,7 @@ import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("AUDIT_CHAIN_KEY", "test-audit-chain-key")
-os.environ.pop(
-    "AUTHSIGNAL_SECRET_KEY", None
-)  # tests always talk to the emulator unless a test says otherwise
+os.environ.pop("AUTHSIGNAL_SECRET_KEY", None)  # tests always talk to the emulator unless a test says otherwise
 os.environ.setdefault("EMULATOR_STORAGE", ":memory:")
 
 from adminpanel.settings import *  # noqa: E402,F403

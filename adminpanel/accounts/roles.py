@@ -45,6 +45,4 @@ def sync_roles() -> None:
 
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-        )
+        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))

@@ -131,7 +131,8 @@ def _client_ip(request: HttpRequest) -> str:
     if settings.AUDIT_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            ip = forwarded.split(",")[0].strip()
+            # The proxy appends the address it saw; anything to its left came from the client and may be forged.
+            ip = forwarded.split(",")[-1].strip()
     try:
         return str(ipaddress.ip_address(ip))
     except ValueError:

@@ -153,9 +153,7 @@ class AuthsignalClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=httpx.BasicAuth(secret_key, ""),
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
-            ),
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             transport=transport,
             follow_redirects=False,
@@ -236,9 +234,7 @@ class AuthsignalClient:
         https://docs.authsignal.com/api-reference/server-api/get-authenticators
         """
         answer = self._request("GET", _path("users", user_id, "authenticators"), what="user")
-        return answer.parse(
-            lambda data: [Authenticator.from_api(item) for item in _as_list(data, "authenticators")]
-        )
+        return answer.parse(lambda data: [Authenticator.from_api(item) for item in _as_list(data, "authenticators")])
 
     def enroll_verified_authenticator(
         self,
@@ -452,9 +448,7 @@ class AuthsignalClient:
             message = "Could not reach Authsignal (the connection failed)."
         elif isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
             message = f"Authsignal is not answering (timed out after {seconds_text(self._read_timeout)})."
-        elif isinstance(
-            exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError | httpx.CloseError
-        ):
+        elif isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError | httpx.CloseError):
             message = "The connection to Authsignal broke before it answered."
         elif isinstance(exc, httpx.DecodingError):
             message = "Authsignal's answer could not be decoded."

@@ -158,9 +158,7 @@ def _error_fields(body: bytes) -> tuple[str | None, str]:
     return code, description
 
 
-def error_for_status(
-    status: int, body: bytes, headers: Mapping[str, str], *, what: str = "record"
-) -> AuthsignalError:
+def error_for_status(status: int, body: bytes, headers: Mapping[str, str], *, what: str = "record") -> AuthsignalError:
     """The exception for a non-2xx answer; `what` names the target in messages ("authenticator")."""
     code, description = _error_fields(body)
     if status == 429:

@@ -277,9 +277,7 @@ class AaguidMapping:
     @classmethod
     def from_api(cls, data: object) -> Self:
         f = _Fields(data, "aaguidMapping")
-        return cls(
-            name=f.text("name"), svg_icon_light=f.text("svgIconLight"), svg_icon_dark=f.text("svgIconDark")
-        )
+        return cls(name=f.text("name"), svg_icon_light=f.text("svgIconLight"), svg_icon_dark=f.text("svgIconDark"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +314,7 @@ class ParsedUserAgent:
 
         def strings_of(key: str) -> Mapping[str, str]:
             part = f.mapping(key) or {}
-            return MappingProxyType(
-                {k: v for k, v in part.items() if isinstance(k, str) and isinstance(v, str)}
-            )
+            return MappingProxyType({k: v for k, v in part.items() if isinstance(k, str) and isinstance(v, str)})
 
         return cls(
             ua=f.text("ua"),
@@ -453,9 +449,7 @@ class EnrollResult:
         authenticator = f.mapping("authenticator")
         if authenticator is None:
             raise unexpected_shape("the enrollment result has no 'authenticator'")
-        return cls(
-            authenticator=Authenticator.from_api(authenticator), recovery_codes=f.texts("recoveryCodes")
-        )
+        return cls(authenticator=Authenticator.from_api(authenticator), recovery_codes=f.texts("recoveryCodes"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,19 +87,30 @@ def describe_all(authenticators: Iterable[Authenticator]) -> list[dict[str, Any]
 MAX_USER_ID = 255  # the audit log's column; Authsignal ids (emails, UUIDs, "123:test") are far shorter
 
 
-def oversized_user_id(staff: Staff, user_id: str, action: str) -> Problem | None:
-    """Refuses (and records) a user id longer than the dashboard can keep in its audit log, before any call."""
-    if len(user_id) <= MAX_USER_ID:
-        return None
-    staff.audit(
-        action,
-        Outcome.DENIED,
-        user_id=user_id[: MAX_USER_ID - 1] + "…",
-        details={"refused": "user_id_too_long", "length": len(user_id), "user_id_digest": contact_digest(user_id)},
-    )
-    return Problem(
-        f"That user id is {len(user_id):,} characters long; this dashboard handles ids of up to {MAX_USER_ID}.", 400
-    )
+def oversized_ids(staff: Staff, action: str, user_id: str, authenticator_id: str = "") -> Problem | None:
+    """Refuses (and records) an id longer than the dashboard can keep in its audit log, before any call."""
+    for what, value in (("user id", user_id), ("authenticator id", authenticator_id)):
+        if len(value) > MAX_USER_ID:
+            staff.audit(
+                action,
+                Outcome.DENIED,
+                user_id=_clip(user_id),
+                authenticator_id=_clip(authenticator_id),
+                details={
+                    "refused": f"{what.replace(' ', '_')}_too_long",
+                    "length": len(value),
+                    "digest": contact_digest(value),
+                },
+            )
+            return Problem(
+                f"That {what} is {len(value):,} characters long; this dashboard handles ids of up to {MAX_USER_ID}.",
+                400,
+            )
+    return None
+
+
+def _clip(value: str) -> str:
+    return value if len(value) <= MAX_USER_ID else value[: MAX_USER_ID - 1] + "…"
 
 
 def error_details_from(problem: Problem) -> dict[str, Any]:

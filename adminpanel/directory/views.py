@@ -31,12 +31,13 @@ def _render(request: HttpRequest, template: str, partial: str | None, context: d
 
 
 def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Answers 400 (recorded) for a user id too long to handle, before the view runs."""
+    """Answers 400 (recorded) for a user or authenticator id too long to handle, before the view runs."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: object) -> HttpResponse:
-            problem = actions.oversized_user_id(Staff(request.user, request), user_id, action)
+        def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
+            staff = Staff(request.user, request)
+            problem = actions.oversized_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
             if problem:
                 return render(request, "directory/bad_user_id.html", {"problem": problem}, status=problem.status)
             return view(request, user_id, *args, **kwargs)

@@ -204,10 +204,7 @@ def test_query_values_are_form_encoded(make_client):
 
     make_client(upstream).query_users(email="a+b c@example.com", limit=25, cursor="user/9")
 
-    assert (
-        upstream.last.url.raw_path
-        == b"/v1/users?email=a%2Bb+c%40example.com&limit=25&lastEvaluatedUserId=user%2F9"
-    )
+    assert upstream.last.url.raw_path == b"/v1/users?email=a%2Bb+c%40example.com&limit=25&lastEvaluatedUserId=user%2F9"
     assert upstream.attempts == 1
 
 
@@ -431,13 +428,9 @@ def test_a_passkey_authenticator_is_parsed_in_full(make_client):
 
 def test_contact_and_display_name_for_each_kind_of_authenticator():
     sms = Authenticator.from_api(authenticator_json())
-    email = Authenticator.from_api(
-        authenticator_json(verificationMethod="EMAIL_OTP", phoneNumber=None, email="a@x.io")
-    )
+    email = Authenticator.from_api(authenticator_json(verificationMethod="EMAIL_OTP", phoneNumber=None, email="a@x.io"))
     named = Authenticator.from_api(authenticator_json(displayName="Work phone"))
-    bare = Authenticator.from_api(
-        authenticator_json(verificationMethod="AUTHENTICATOR_APP", phoneNumber=None)
-    )
+    bare = Authenticator.from_api(authenticator_json(verificationMethod="AUTHENTICATOR_APP", phoneNumber=None))
 
     assert (sms.contact, sms.display_name) == ("+447700900123", "SMS +447700900123")
     assert (email.contact, email.display_name) == ("a@x.io", "Email code a@x.io")
@@ -461,9 +454,7 @@ def test_unknown_enum_values_are_kept_as_plain_strings(make_client):
                 authenticator_json(userAuthenticatorId="a2", previousSmsChannel="WHATSAPP"),
             ],
         ),
-        answer(
-            200, [{"actionCode": "signIn", "state": "SOMETHING_NEW", "verificationMethod": "NEXT_BIG_THING"}]
-        ),
+        answer(200, [{"actionCode": "signIn", "state": "SOMETHING_NEW", "verificationMethod": "NEXT_BIG_THING"}]),
     )
     client = make_client(upstream)
 
@@ -702,9 +693,7 @@ def test_500_on_post_is_sent_once_and_the_outcome_is_unknown(make_client, slept)
     upstream = Upstream(error(500, "internal", "oops"))
 
     with pytest.raises(Unavailable) as caught:
-        make_client(upstream).enroll_verified_authenticator(
-            "u", verification_method="EMAIL_OTP", email="a@x.io"
-        )
+        make_client(upstream).enroll_verified_authenticator("u", verification_method="EMAIL_OTP", email="a@x.io")
 
     assert caught.value.outcome_unknown is True
     assert caught.value.status == 500
@@ -733,9 +722,7 @@ def test_429_with_retry_after_seconds_waits_that_long(make_client, slept):
 
 def test_429_with_retry_after_as_an_http_date_waits_until_then(make_client, slept):
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
-    upstream = Upstream(
-        error(429, "too_many_requests", "slow down", **{"Retry-After": when}), answer(200, [])
-    )
+    upstream = Upstream(error(429, "too_many_requests", "slow down", **{"Retry-After": when}), answer(200, []))
 
     make_client(upstream).get_authenticators("user-1")
 
@@ -750,9 +737,7 @@ def test_429_asking_for_longer_than_max_wait_gives_up_at_once(make_client, slept
         make_client(upstream, retry_max_wait=10).get_authenticators("user-1")
 
     assert caught.value.retry_after == 60
-    assert (
-        str(caught.value) == "Authsignal is limiting how fast the dashboard may call it; try again in 60 s."
-    )
+    assert str(caught.value) == "Authsignal is limiting how fast the dashboard may call it; try again in 60 s."
     assert upstream.attempts == 1
     assert slept == []
 
@@ -855,9 +840,7 @@ def test_a_connect_failure_on_post_is_not_resent_and_nothing_was_applied(make_cl
     upstream = Upstream(fail(httpx.ConnectError, "[Errno 111] Connection refused"))
 
     with pytest.raises(Unavailable) as caught:
-        make_client(upstream).enroll_verified_authenticator(
-            "u", verification_method="EMAIL_OTP", email="a@x.io"
-        )
+        make_client(upstream).enroll_verified_authenticator("u", verification_method="EMAIL_OTP", email="a@x.io")
 
     assert caught.value.outcome_unknown is False
     assert "may or may not" not in str(caught.value)
@@ -893,9 +876,7 @@ class FakeAuthsignal:
             if self.authenticators.pop(authenticator_id, None) is None:
                 return error(404, "not_found", "Authenticator not found")(request)
             if then_reset:
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                )
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
             return httpx.Response(200, json={"success": True})
 
         return step
@@ -973,9 +954,7 @@ def test_a_reset_after_an_enrollment_was_applied_is_not_resent(make_client):
     upstream = Upstream(fake.enroll(then_reset=True), fake.enroll())
 
     with pytest.raises(Unavailable) as caught:
-        make_client(upstream).enroll_verified_authenticator(
-            "u", verification_method="SMS", phone_number="+15550100"
-        )
+        make_client(upstream).enroll_verified_authenticator("u", verification_method="SMS", phone_number="+15550100")
 
     assert caught.value.outcome_unknown is True
     assert str(caught.value).startswith("The connection to Authsignal broke before it answered.")
@@ -1039,9 +1018,7 @@ class StallMidBody(httpx.SyncByteStream):
 
 
 def test_a_read_timeout_in_the_middle_of_the_body_is_retried(make_client):
-    upstream = Upstream(
-        lambda r: httpx.Response(200, stream=StallMidBody()), answer(200, {"isEnrolled": True})
-    )
+    upstream = Upstream(lambda r: httpx.Response(200, stream=StallMidBody()), answer(200, {"isEnrolled": True}))
 
     assert make_client(upstream).get_user("user-1").is_enrolled is True
     assert upstream.attempts == 2
@@ -1086,9 +1063,7 @@ def test_ping_raises_without_retrying(make_client, step, raised):
 
 
 def test_the_client_is_a_context_manager_that_closes_its_pool():
-    with AuthsignalClient(
-        base_url=BASE_URL, secret_key=SECRET, transport=httpx.MockTransport(Upstream())
-    ) as client:
+    with AuthsignalClient(base_url=BASE_URL, secret_key=SECRET, transport=httpx.MockTransport(Upstream())) as client:
         assert "sk_test" not in repr(client)
 
     assert client._http.is_closed

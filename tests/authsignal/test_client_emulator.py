@@ -77,9 +77,7 @@ def client(emulator: EmulatorApp, clock: FakeClock) -> Iterator[AuthsignalClient
 
 def enroll_all_four(client: AuthsignalClient, user_id: str) -> None:
     client.enroll_verified_authenticator(user_id, verification_method="EMAIL_OTP", email="jane@example.com")
-    client.enroll_verified_authenticator(
-        user_id, verification_method="EMAIL_MAGIC_LINK", email="jane@example.org"
-    )
+    client.enroll_verified_authenticator(user_id, verification_method="EMAIL_MAGIC_LINK", email="jane@example.org")
     client.enroll_verified_authenticator(user_id, verification_method="SMS", phone_number=PHONE)
     client.enroll_verified_authenticator(
         user_id,
@@ -187,9 +185,7 @@ def test_an_invalid_phone_number_is_an_invalid_request(client, emulator):
 
 
 def test_update_user_then_get_user(client):
-    updated = client.update_user(
-        "jane", email="jane@example.com", display_name="Jane", phone_number="9876543210"
-    )
+    updated = client.update_user("jane", email="jane@example.com", display_name="Jane", phone_number="9876543210")
     user = client.get_user("jane")
 
     assert updated.user_id == "jane"
@@ -249,14 +245,10 @@ def test_query_by_email_with_a_plus_sign(client, emulator):
     ],
 )
 def test_hostile_user_ids_round_trip_and_touch_no_one_else(client, emulator, user_id):
-    emulator.seed(
-        [{"userId": "victim", "authenticators": [{"verificationMethod": "SMS", "phoneNumber": PHONE}]}]
-    )
+    emulator.seed([{"userId": "victim", "authenticators": [{"verificationMethod": "SMS", "phoneNumber": PHONE}]}])
 
     client.update_user(user_id, email="odd@example.com")
-    enrolled = client.enroll_verified_authenticator(
-        user_id, verification_method="EMAIL_OTP", email="odd@example.com"
-    )
+    enrolled = client.enroll_verified_authenticator(user_id, verification_method="EMAIL_OTP", email="odd@example.com")
     [listed] = client.get_authenticators(user_id)
     removed = client.delete_authenticator(user_id, listed.user_authenticator_id)
 

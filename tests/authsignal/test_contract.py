@@ -26,13 +26,10 @@ from adminpanel.authsignal.emulator import EmulatorApp, EmulatorStore, EmulatorT
 pytestmark = pytest.mark.contract
 
 LIVE_SKIP_REASON = (
-    "set AUTHSIGNAL_TEST_SECRET_KEY and AUTHSIGNAL_TEST_API_URL"
-    " to run the contract suite against a real tenant"
+    "set AUTHSIGNAL_TEST_SECRET_KEY and AUTHSIGNAL_TEST_API_URL to run the contract suite against a real tenant"
 )
 EMULATOR_KEY = "contract-suite-secret-key"
-UNAUTHORIZED_TEXT = (
-    "The request is unauthorized. Check that your API key and region base URL are correctly configured."
-)
+UNAUTHORIZED_TEXT = "The request is unauthorized. Check that your API key and region base URL are correctly configured."
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 # A valid P-256 public key (the curve's generator point) as a COSE_Key, so a real tenant can parse it.
@@ -98,9 +95,7 @@ def tenant(request: pytest.FixtureRequest) -> Iterator[Tenant]:
     else:
         secret_key, base_url = EMULATOR_KEY, "http://emulator.test/v1"
         transport = EmulatorTransport(EmulatorApp(EmulatorStore(":memory:"), EMULATOR_KEY))
-    client = httpx.Client(
-        base_url=base_url.rstrip("/"), auth=(secret_key, ""), transport=transport, timeout=20
-    )
+    client = httpx.Client(base_url=base_url.rstrip("/"), auth=(secret_key, ""), transport=transport, timeout=20)
     tenant = Tenant(request.param, client, base_url.rstrip("/"), secret_key, transport)
     yield tenant
     for user_id in tenant.created:
@@ -114,9 +109,7 @@ def choice(request: pytest.FixtureRequest, tenant: Tenant) -> None:
     """A **choice** line: must hold on the emulator; on a real tenant a difference is reported as xfail."""
     if tenant.kind == "live":
         request.applymarker(
-            pytest.mark.xfail(
-                reason="a **choice** in authsignal-api.md: the real API may differ", strict=False
-            )
+            pytest.mark.xfail(reason="a **choice** in authsignal-api.md: the real API may differ", strict=False)
         )
 
 
@@ -242,13 +235,9 @@ def test_each_path_segment_is_percent_decoded_on_its_own(tenant: Tenant, pattern
     found = tenant.client.get("/users", params={"email": email}).json()["users"]
     assert [user["userId"] for user in found] == [user_id]
 
-    enrolled = tenant.enroll(user_id, {"verificationMethod": "EMAIL_OTP", "email": email}).json()[
-        "authenticator"
-    ]
+    enrolled = tenant.enroll(user_id, {"verificationMethod": "EMAIL_OTP", "email": email}).json()["authenticator"]
     assert enrolled["userId"] == user_id
-    assert [item["userAuthenticatorId"] for item in tenant.authenticators(user_id)] == [
-        enrolled["userAuthenticatorId"]
-    ]
+    assert [item["userAuthenticatorId"] for item in tenant.authenticators(user_id)] == [enrolled["userAuthenticatorId"]]
 
 
 def test_an_encoded_slash_never_reaches_another_users_route(tenant: Tenant) -> None:
@@ -323,9 +312,7 @@ def test_query_results_page_with_a_cursor(tenant: Tenant) -> None:
     first = tenant.client.get("/users", params={"email": email, "limit": 2}).json()
     assert len(first["users"]) == 2
     cursor = first["lastEvaluatedUserId"]
-    second = tenant.client.get(
-        "/users", params={"email": email, "limit": 2, "lastEvaluatedUserId": cursor}
-    ).json()
+    second = tenant.client.get("/users", params={"email": email, "limit": 2, "lastEvaluatedUserId": cursor}).json()
     assert len(second["users"]) == 1
     assert "lastEvaluatedUserId" not in second  # a missing cursor means the last page
     assert {user["userId"] for user in first["users"] + second["users"]} == user_ids
@@ -346,9 +333,7 @@ TENANT_CONFIGURED = {"WHATSAPP", "AUTHENTICATOR_APP", "PASSKEY"}
 
 
 @pytest.mark.parametrize("method", list(ENROLLMENTS))
-def test_enrolling_a_verified_authenticator(
-    tenant: Tenant, method: str, request: pytest.FixtureRequest
-) -> None:
+def test_enrolling_a_verified_authenticator(tenant: Tenant, method: str, request: pytest.FixtureRequest) -> None:
     if tenant.kind == "live" and method in TENANT_CONFIGURED:
         request.applymarker(pytest.mark.xfail(reason=f"{method} must be enabled in the tenant", strict=False))
     user_id = tenant.new_user_id()  # enrolment creates the user
@@ -427,9 +412,7 @@ def test_enrolled_verification_methods_follow_the_authenticators(tenant: Tenant)
             },
             id="passkey-bad-credential-id",
         ),
-        pytest.param(
-            {"verificationMethod": "PASSKEY", "credentialId": "AAEC"}, id="passkey-missing-public-key"
-        ),
+        pytest.param({"verificationMethod": "PASSKEY", "credentialId": "AAEC"}, id="passkey-missing-public-key"),
         pytest.param(
             {"verificationMethod": "AUTHENTICATOR_APP", "otpUri": "https://example.com/totp"},
             id="otp-uri-not-otpauth",
@@ -437,17 +420,13 @@ def test_enrolled_verification_methods_follow_the_authenticators(tenant: Tenant)
         pytest.param({"email": "x@example.com"}, id="missing-verification-method"),
     ],
 )
-def test_enrolment_refuses_missing_or_malformed_values(
-    tenant: Tenant, choice: None, body: dict[str, Any]
-) -> None:
+def test_enrolment_refuses_missing_or_malformed_values(tenant: Tenant, choice: None, body: dict[str, Any]) -> None:
     user_id = tenant.new_user_id()
     assert_error(tenant.enroll(user_id, body), 400, "invalid_request")
     assert tenant.authenticators(user_id) == []
 
 
-def test_re_enrolling_the_same_contact_answers_the_existing_authenticator(
-    tenant: Tenant, choice: None
-) -> None:
+def test_re_enrolling_the_same_contact_answers_the_existing_authenticator(tenant: Tenant, choice: None) -> None:
     user_id = tenant.new_user_id()
     body = {"verificationMethod": "SMS", "phoneNumber": "+14155550177"}
     first = tenant.enroll(user_id, body)

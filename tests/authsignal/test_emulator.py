@@ -97,9 +97,7 @@ def test_control_routes_need_the_secret_key(client: httpx.Client) -> None:
     assert response.json()["error"] == "unauthorized"
 
 
-def test_reset_empties_the_store_clears_faults_and_the_request_count(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_reset_empties_the_store_clears_faults_and_the_request_count(app: EmulatorApp, client: httpx.Client) -> None:
     client.post("/v1/users/bob/authenticators", json=sms("+447700900123"))
     client.put("/_emulator/faults", json={"latencyMs": 1})
     assert app.request_count == 1
@@ -220,9 +218,7 @@ def test_the_python_control_surface(app: EmulatorApp, client: httpx.Client) -> N
 # --- faults ---
 
 
-def test_an_injected_500_has_an_error_body_and_applies_nothing(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_an_injected_500_has_an_error_body_and_applies_nothing(app: EmulatorApp, client: httpx.Client) -> None:
     app.set_faults(error_rate=1.0)
     response = client.patch("/v1/users/u1", json={"email": "u1@example.com"})
     assert response.status_code == 500
@@ -252,9 +248,7 @@ def test_latency_beyond_the_read_timeout_times_out_but_the_change_is_applied(
     app.set_faults(latency_ms=5_000)
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
-        client.patch(
-            "/v1/users/slow", json={"email": "slow@example.com"}, timeout=httpx.Timeout(5, read=0.05)
-        )
+        client.patch("/v1/users/slow", json={"email": "slow@example.com"}, timeout=httpx.Timeout(5, read=0.05))
     assert time.monotonic() - started < 1
     app.clear_faults()
     assert client.get("/v1/users/slow").json()["email"] == "slow@example.com"
@@ -264,17 +258,13 @@ def test_a_hang_lasts_until_the_clients_read_timeout(app: EmulatorApp, client: h
     app.set_faults(hang_rate=1.0)
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
-        client.patch(
-            "/v1/users/hung", json={"email": "hung@example.com"}, timeout=httpx.Timeout(5, read=0.05)
-        )
+        client.patch("/v1/users/hung", json={"email": "hung@example.com"}, timeout=httpx.Timeout(5, read=0.05))
     assert 0.05 <= time.monotonic() - started < 1
     app.clear_faults()
     assert client.get("/v1/users/hung").json() == {"isEnrolled": False}
 
 
-def test_a_reset_before_apply_is_a_connect_error_and_applies_nothing(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_a_reset_before_apply_is_a_connect_error_and_applies_nothing(app: EmulatorApp, client: httpx.Client) -> None:
     app.set_faults(reset_rate=1.0)
     with pytest.raises(httpx.ConnectError):
         client.post("/v1/users/r1/authenticators", json=sms("+14155550101"))
@@ -282,9 +272,7 @@ def test_a_reset_before_apply_is_a_connect_error_and_applies_nothing(
     assert client.get("/v1/users/r1/authenticators").json() == []
 
 
-def test_a_reset_after_apply_loses_the_answer_but_keeps_the_change(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_a_reset_after_apply_loses_the_answer_but_keeps_the_change(app: EmulatorApp, client: httpx.Client) -> None:
     app.set_faults(reset_rate=1.0, reset_after_apply=True)
     with pytest.raises(httpx.ReadError):
         client.post("/v1/users/r2/authenticators", json=sms("+14155550102"))
@@ -292,9 +280,7 @@ def test_a_reset_after_apply_loses_the_answer_but_keeps_the_change(
     assert len(client.get("/v1/users/r2/authenticators").json()) == 1
 
 
-def test_the_rate_limit_answers_429_with_retry_after(
-    app: EmulatorApp, client: httpx.Client, clock: FakeClock
-) -> None:
+def test_the_rate_limit_answers_429_with_retry_after(app: EmulatorApp, client: httpx.Client, clock: FakeClock) -> None:
     app.set_faults(rate_limit=RateLimit(rate_per_second=2, burst=2))
     assert [client.get("/v1/users/x").status_code for _ in range(2)] == [200, 200]
     throttled = client.get("/v1/users/x")
@@ -340,9 +326,7 @@ def test_fault_config_validates_and_round_trips() -> None:
         FaultConfig(error_rate=2)
 
 
-def test_concurrent_identical_enrolments_create_one_authenticator(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_concurrent_identical_enrolments_create_one_authenticator(app: EmulatorApp, client: httpx.Client) -> None:
     def enroll(_: int) -> str:
         response = client.post("/v1/users/racer/authenticators", json=sms("+14155550160"))
         return response.json()["authenticator"]["userAuthenticatorId"]
@@ -439,9 +423,7 @@ def test_the_demo_seed_is_varied(app: EmulatorApp) -> None:
     assert len(odd) > 20
 
 
-def test_demo_activity_is_recent_and_uses_the_documented_states(
-    app: EmulatorApp, client: httpx.Client
-) -> None:
+def test_demo_activity_is_recent_and_uses_the_documented_states(app: EmulatorApp, client: httpx.Client) -> None:
     app.seed_demo()
     actions = client.get("/v1/users/alice%40example.com/actions").json()
     assert len(actions) == 5  # the sixth is 40 days old, beyond the API's window
@@ -549,9 +531,7 @@ def test_actions_filter_by_codes_and_from_date_within_30_days(app: EmulatorApp, 
         ]
     )
     assert len(client.get("/v1/users/active/actions").json()) == 2
-    assert [a["actionCode"] for a in client.get("/v1/users/active/actions?codes=withdraw").json()] == [
-        "withdraw"
-    ]
+    assert [a["actionCode"] for a in client.get("/v1/users/active/actions?codes=withdraw").json()] == ["withdraw"]
     since = (now - timedelta(days=5)).date().isoformat()
     assert len(client.get("/v1/users/active/actions", params={"fromDate": since}).json()) == 1
     old = (now - timedelta(days=90)).isoformat()

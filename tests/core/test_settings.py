@@ -34,9 +34,7 @@ PRODUCTION = {
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
-    result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING", APP_VAR_DIR=str(tmp_path), **PRODUCTION
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", APP_VAR_DIR=str(tmp_path), **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

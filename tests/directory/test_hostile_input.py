@@ -121,3 +121,12 @@ def test_remove_with_hostile_authenticator_id_is_refused_without_a_call(support_
     assert response.status_code == 403
     assert SCRIPT not in response.content.decode()
     assert emulator.request_count == before
+
+
+def test_a_very_long_authenticator_id_is_refused_clearly_and_recorded(support_client, emulator):
+    response = support_client.post(reverse("users:remove", args=["u", "a" * 300]), {"token": "x", "reason": "r"})
+    assert response.status_code == 400
+    assert "authenticator id is 300 characters long" in response.content.decode()
+    (refused,) = events(outcome="denied")
+    assert refused.details["refused"] == "authenticator_id_too_long" and len(refused.authenticator_id) == 255
+    assert emulator.request_count == 0

@@ -62,9 +62,7 @@ class TenantApi:
                 args = (user_id,)
             case ["users", str(user_id), "authenticators"] if user_id:
                 handlers, args = {"GET": self.list_authenticators, "POST": self.enroll}, (user_id,)
-            case ["users", str(user_id), "authenticators", str(authenticator_id)] if (
-                user_id and authenticator_id
-            ):
+            case ["users", str(user_id), "authenticators", str(authenticator_id)] if user_id and authenticator_id:
                 handlers, args = {"DELETE": self.delete_authenticator}, (user_id, authenticator_id)
             case ["users", str(user_id), "actions"] if user_id:
                 handlers, args = {"GET": self.list_actions}, (user_id,)
@@ -159,9 +157,7 @@ class TenantApi:
     def enroll(self, environ: dict[str, Any], user_id: str) -> Response:
         enrollment = validate_enrollment(read_json_body(environ))
         with self.store.atomic():
-            existing = self.store.find_authenticator(
-                user_id, method=enrollment.method, contact=enrollment.contact
-            )
+            existing = self.store.find_authenticator(user_id, method=enrollment.method, contact=enrollment.contact)
             if existing is not None:
                 return Response(200, {"authenticator": existing})  # idempotent: nothing duplicated
             now = self._timestamp()

@@ -56,10 +56,7 @@ _ICON_SHAPES = {
     # A padlock: password managers.
     "lock": '<rect x="4" y="10" width="16" height="11" rx="2"/><path d="M8 10V7a4 4 0 0 1 8 0v3"/>',
     # A USB stick: hardware security keys.
-    "usb": (
-        '<rect x="7" y="2" width="10" height="13" rx="2"/><path d="M9 15v6h6v-6"/>'
-        '<circle cx="12" cy="8" r="2"/>'
-    ),
+    "usb": ('<rect x="7" y="2" width="10" height="13" rx="2"/><path d="M9 15v6h6v-6"/><circle cx="12" cy="8" r="2"/>'),
 }
 _PLATFORM_PROVIDERS = {
     "iCloud Keychain",

@@ -113,9 +113,7 @@ def _load_user(store: EmulatorStore, raw: Any, stamp: str) -> None:
     for index, entry in enumerate(_list(raw, "authenticators")):
         item = _authenticator(user_id, entry, stamp, index)
         contact = contact_of(item)
-        same = contact and store.find_authenticator(
-            user_id, method=item["verificationMethod"], contact=contact
-        )
+        same = contact and store.find_authenticator(user_id, method=item["verificationMethod"], contact=contact)
         if same and same["userAuthenticatorId"] != item["userAuthenticatorId"]:
             continue  # the user already has this one (enrolled through the API, say)
         store.save_authenticator(item, contact)
@@ -151,8 +149,7 @@ def _authenticator(user_id: str, raw: dict[str, Any], stamp: str, index: int) ->
         raise invalid_request("Each seeded authenticator needs a verificationMethod.")
     created_at = _timestamp(raw.get("createdAt")) or stamp
     item: dict[str, Any] = {
-        "userAuthenticatorId": raw.get("userAuthenticatorId")
-        or stable_id(user_id, "authenticator", index, method),
+        "userAuthenticatorId": raw.get("userAuthenticatorId") or stable_id(user_id, "authenticator", index, method),
         "userId": user_id,
         "verificationMethod": method,
         "createdAt": created_at,
@@ -271,8 +268,7 @@ GALAXY = _ua(
     ("Samsung", "SM-S911B", "mobile"),
 )
 WINDOWS_CHROME = _ua(
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
     ("Chrome", "124.0.0.0"),
     ("Blink", "124.0.0.0"),
     ("Windows", "10"),
@@ -575,9 +571,7 @@ class DemoBuilder:
         method: str = "PASSKEY",
     ) -> dict[str, Any]:
         if aaguid is None:
-            aaguid, _, devices = self.rng.choices(
-                PASSKEY_PROVIDERS, weights=[p[1] for p in PASSKEY_PROVIDERS]
-            )[0]
+            aaguid, _, devices = self.rng.choices(PASSKEY_PROVIDERS, weights=[p[1] for p in PASSKEY_PROVIDERS])[0]
             if not aaguid:
                 aaguid = self.rng.choice(list(passkey_providers()))
             if devices:
@@ -585,9 +579,7 @@ class DemoBuilder:
         hardware = aaguid in SECURITY_KEY_AAGUIDS
         single = aaguid in SINGLE_DEVICE
         credential = webauthn_credential(
-            credential_id=encode_base64url(
-                self.rng.randbytes(64 if hardware else self.rng.choice((16, 20, 32)))
-            ),
+            credential_id=encode_base64url(self.rng.randbytes(64 if hardware else self.rng.choice((16, 20, 32)))),
             device_id=self.new_uuid(),
             name=name or provider_name(aaguid) or "Passkey",
             aaguid=aaguid,
@@ -601,9 +593,7 @@ class DemoBuilder:
     def actions(self, user: dict[str, Any], count: int, country: str) -> None:
         authenticators = user["authenticators"]
         agents = [
-            a["webauthnCredential"]["parsedUserAgent"]["ua"]
-            for a in authenticators
-            if "webauthnCredential" in a
+            a["webauthnCredential"]["parsedUserAgent"]["ua"] for a in authenticators if "webauthnCredential" in a
         ] or [self.rng.choice((IPHONE, PIXEL, *DESKTOPS))["ua"]]
         for _ in range(count):
             # A few are older than the API's 30-day window, so the cut-off is visible.
@@ -615,9 +605,7 @@ class DemoBuilder:
                 chosen = self.rng.choice(authenticators)
                 method = chosen["verificationMethod"]
                 by = chosen["userAuthenticatorId"] if state == "CHALLENGE_SUCCEEDED" else None
-            updated = format_timestamp(
-                parse_timestamp(created_at) + timedelta(seconds=self.rng.uniform(1, 90))
-            )
+            updated = format_timestamp(parse_timestamp(created_at) + timedelta(seconds=self.rng.uniform(1, 90)))
             user["actions"].append(
                 {
                     "actionCode": code,
@@ -780,9 +768,7 @@ class DemoBuilder:
         if user["authenticators"]:
             self.actions(user, rng.choice((0, 0, 1, 2, 3, 4, 5, 6, 8)), country)
 
-    def _random_authenticators(
-        self, user: dict[str, Any], first: str, last: str, phone_factory: PhoneFactory
-    ) -> None:
+    def _random_authenticators(self, user: dict[str, Any], first: str, last: str, phone_factory: PhoneFactory) -> None:
         rng = self.rng
 
         def phone() -> str:
@@ -873,7 +859,5 @@ def demo_users(now: datetime, count: int = DEMO_USER_COUNT) -> list[dict[str, An
 
 def _ascii(name: str) -> str:
     """Lower-case ASCII for email local parts: "Łukasz" -> "lukasz", "O'Brien" -> "obrien"."""
-    folded = unicodedata.normalize(
-        "NFKD", name.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O")
-    )
+    folded = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O"))
     return "".join(ch for ch in folded if ch.isascii() and ch.isalnum()).lower()

@@ -183,8 +183,7 @@ class EmulatorStore:
         marks = ",".join("?" * len(ids))
         with self.atomic():
             rows = self._conn.execute(
-                f"SELECT user_id, verification_method FROM authenticators WHERE user_id IN ({marks})"
-                " ORDER BY seq",
+                f"SELECT user_id, verification_method FROM authenticators WHERE user_id IN ({marks}) ORDER BY seq",
                 ids,
             ).fetchall()
         for row in rows:
@@ -207,10 +206,7 @@ class EmulatorStore:
                 (user_id, authenticator_id),
             )
         else:
-            sql = (
-                "SELECT item FROM authenticators"
-                " WHERE user_id = ? AND verification_method = ? AND contact = ?"
-            )
+            sql = "SELECT item FROM authenticators WHERE user_id = ? AND verification_method = ? AND contact = ?"
             params = (user_id, method, contact)
         with self.atomic():
             row = self._conn.execute(sql + " ORDER BY seq LIMIT 1", params).fetchone()
@@ -243,9 +239,7 @@ class EmulatorStore:
 
     # --- actions ---
 
-    def actions(
-        self, user_id: str, *, since: str, codes: Iterable[str] | None = None
-    ) -> list[dict[str, Any]]:
+    def actions(self, user_id: str, *, since: str, codes: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Newest first. `since` is a timestamp in the API's format, which sorts as text."""
         sql = "SELECT item FROM actions WHERE user_id = ? AND created_at >= ?"
         params: list[Any] = [user_id, since]

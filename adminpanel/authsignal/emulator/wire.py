@@ -39,9 +39,7 @@ class Response:
 class ApiError(Exception):
     """An error answer: raised anywhere in a handler, turned into the documented error body."""
 
-    def __init__(
-        self, status: int, code: str, description: str, headers: list[tuple[str, str]] | None = None
-    ):
+    def __init__(self, status: int, code: str, description: str, headers: list[tuple[str, str]] | None = None):
         super().__init__(description)
         self.status = status
         self.code = code

@@ -40,9 +40,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Not seeding: the store already holds {store.user_count()} users.")
         server = EmulatorHTTPServer(app, options["host"], options["port"], log_requests=not options["quiet"])
         self.stdout.write(f"Authsignal emulator at {server.base_url}")
-        self.stdout.write(
-            f"Storage: {path}. Secret key: the Basic-auth username (see --secret-key). Ctrl-C stops."
-        )
+        self.stdout.write(f"Storage: {path}. Secret key: the Basic-auth username (see --secret-key). Ctrl-C stops.")
         self.stdout.flush()
         try:
             server.serve_forever()
