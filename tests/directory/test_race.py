@@ -61,6 +61,6 @@ def test_without_the_lock_the_same_race_locks_users_out(
     emulator, support_user, security_user, monkeypatch, audit_log_flushable
 ):
     """Proves the race test above can fail: take the lock out and users end up with nothing."""
-    monkeypatch.setattr(removal, "user_lock", lambda user_id: contextlib.nullcontext())
+    monkeypatch.setattr(removal, "user_lock", lambda user_id: contextlib.nullcontext(removal.HeldLock()))
     lockouts = sum(race(emulator, support_user, security_user, trial)[1] == 0 for trial in range(5))
     assert lockouts >= 1
