@@ -89,3 +89,28 @@ def test_the_lockout_guard_refuses_in_the_browser(page, support_user, fresh_emul
     expect(page.locator("dialog[open]")).to_have_count(0)
     assert len(get_client().get_authenticators("bob")) == 1
     assert not page.console_errors
+
+
+def test_security_overrides_the_lockout_after_being_asked_for_a_ticket(
+    page, security_user, fresh_emulator, audit_log_flushable
+):
+    make_user("bob", username="bob", sms=("+447700900123",))
+    sign_in(page, security_user.username)
+    page.goto("/users/bob/")
+    page.get_by_role("link", name=re.compile("Remove")).click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text("You may override the guard")
+    dialog.get_by_label("Reason").fill("Account taken over; customer re-enrols in branch")
+    dialog.get_by_label(re.compile("Override the lockout guard")).check()
+    dialog.get_by_role("button", name=re.compile("Remove SMS")).click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text("An override needs a reason and a ticket.")
+    dialog.get_by_label(re.compile("Ticket")).fill("SEC-77")
+    dialog.get_by_label(re.compile("Override the lockout guard")).check()
+    shot(page, "13-override-with-ticket")
+    dialog.get_by_role("button", name=re.compile("Remove SMS")).click()
+    expect(page.get_by_text("Lockout guard overridden")).to_be_visible()
+    expect(page.get_by_text("No authenticators.")).to_be_visible()
+    shot(page, "14-overridden")
+    assert get_client().get_authenticators("bob") == []
+    assert not page.console_errors
