@@ -8,3 +8,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "adminpanel.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from adminpanel.accounts import audit_trail
+
+        audit_trail.connect()

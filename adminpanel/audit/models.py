@@ -40,6 +40,17 @@ class Action:
     STAFF_LOGIN = "staff.login"
     STAFF_LOGOUT = "staff.logout"
     ACCESS_DENIED = "access.denied"
+    # Changes to staff accounts and roles (adminpanel.accounts.audit_trail)
+    STAFF_CREATED = "staff.created"
+    STAFF_DELETED = "staff.deleted"
+    STAFF_ACTIVATED = "staff.activated"
+    STAFF_DEACTIVATED = "staff.deactivated"
+    STAFF_PRIVILEGES = "staff.privileges"
+    STAFF_RENAMED = "staff.renamed"
+    STAFF_PASSWORD = "staff.password"
+    STAFF_ROLES = "staff.roles"
+    STAFF_PERMISSIONS = "staff.permissions"
+    ROLE_PERMISSIONS = "role.permissions"
 
     ALL = (
         USER_SEARCH,
@@ -54,6 +65,16 @@ class Action:
         STAFF_LOGIN,
         STAFF_LOGOUT,
         ACCESS_DENIED,
+        STAFF_CREATED,
+        STAFF_DELETED,
+        STAFF_ACTIVATED,
+        STAFF_DEACTIVATED,
+        STAFF_PRIVILEGES,
+        STAFF_RENAMED,
+        STAFF_PASSWORD,
+        STAFF_ROLES,
+        STAFF_PERMISSIONS,
+        ROLE_PERMISSIONS,
     )
 
 

@@ -11,6 +11,10 @@ from adminpanel.audit.services import record, unresolved_requests
 from adminpanel.core.masking import contact_digest
 
 
+# The actions that change Authsignal and so write `requested` before the call; each is settled by looking.
+SETTLED_ACTIONS = (Action.AUTHENTICATOR_ENROLL, Action.AUTHENTICATOR_REMOVE, Action.LOCKOUT_OVERRIDE)
+
+
 @dataclass
 class ReconcileReport:
     settled: list[tuple[int, str]] = field(default_factory=list)  # (requested seq, outcome appended)
@@ -28,7 +32,7 @@ def reconcile(older_than: dt.timedelta, *, limit: int = 1000) -> ReconcileReport
     report = ReconcileReport()
     client = get_client()
     for event in unresolved_requests(older_than)[:limit]:
-        if event.action not in (Action.AUTHENTICATOR_ENROLL, Action.AUTHENTICATOR_REMOVE):
+        if event.action not in SETTLED_ACTIONS:
             report.deferred.append((event.seq, f"no reconciliation rule for {event.action}"))
             continue
         try:
@@ -67,7 +71,7 @@ def _describe(authenticator: Any) -> dict[str, str]:
 
 
 def _decide(event: AuditEvent, authenticators: list[Any]) -> tuple[str, str]:
-    if event.action == Action.AUTHENTICATOR_REMOVE:
+    if event.action in (Action.AUTHENTICATOR_REMOVE, Action.LOCKOUT_OVERRIDE):
         still_there = any(_authenticator_id(a) == event.authenticator_id for a in authenticators)
         return (Outcome.FAILED if still_there else Outcome.SUCCEEDED), event.authenticator_id
     details = event.details if isinstance(event.details, dict) else {}

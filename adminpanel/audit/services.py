@@ -50,6 +50,7 @@ REQUESTED, SUCCEEDED, FAILED, DENIED = Outcome.REQUESTED, Outcome.SUCCEEDED, Out
 # pg_advisory_xact_lock key for the chain head ("audit" in ASCII); every appender takes it.
 CHAIN_LOCK_ID = 0x6175646974
 USER_AGENT_MAX = 512
+SYSTEM_ACTOR = "system"
 
 
 def record(
@@ -81,7 +82,10 @@ def record(
     event = AuditEvent(
         id=uuid.uuid4(),
         actor_id=actor.pk if actor is not None else None,
-        actor_username=chain.clean_text(actor.get_username() if actor is not None else "")[:150],
+        # No actor and no request: a command, a worker or a migration acted on its own.
+        actor_username=chain.clean_text(
+            actor.get_username() if actor is not None else ("" if request is not None else SYSTEM_ACTOR)
+        )[:150],
         actor_ip=_client_ip(request) if request is not None else "",
         actor_user_agent=chain.clean_text(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
         if request is not None
@@ -290,8 +294,14 @@ def chain_checkpoint() -> dict[str, Any]:
 
 
 def unresolved_requests(older_than: dt.timedelta) -> QuerySet[AuditEvent]:
-    """`requested` events older than the threshold with no outcome sharing their correlation id."""
-    outcome = AuditEvent.objects.filter(correlation_id=OuterRef("correlation_id")).filter(~Q(outcome=REQUESTED))
+    """`requested` events older than the threshold with no outcome of the same action sharing their correlation id.
+
+    One correlation id can tie several actions together (a removal and its lockout override): each `requested`
+    row is settled only by an outcome of its own action.
+    """
+    outcome = AuditEvent.objects.filter(correlation_id=OuterRef("correlation_id"), action=OuterRef("action")).filter(
+        ~Q(outcome=REQUESTED)
+    )
     return (
         AuditEvent.objects.filter(outcome=REQUESTED, created_at__lt=timezone.now() - older_than)
         .filter(~Exists(outcome))

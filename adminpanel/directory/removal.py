@@ -167,43 +167,59 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
                 409,
             ),
         )
+    override = not remaining
     requested = staff.audit(
         Action.AUTHENTICATOR_REMOVE,
         Outcome.REQUESTED,
         **fields,
-        details={**described, "lockout_override": not remaining},
+        details={**described, "lockout_override": override},
     )
     fields["correlation_id"] = requested.correlation_id
-    if not remaining:
-        staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.SUCCEEDED, **fields, details=described)
+    if override:
+        # Write-ahead like the removal itself: `requested` now, the real outcome once the DELETE has answered.
+        staff.audit(Action.LOCKOUT_OVERRIDE, Outcome.REQUESTED, **fields, details=described)
+    outcome = _Outcomes(staff, fields, override)
     if not lock.still_held():  # a lease outlived by a very slow Authsignal: another agent may be acting now
-        lost = {**described, "refused": "lock_lost"}
-        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details=lost)
+        outcome.failed({**described, "refused": "lock_lost"})
         return RemovalResult(remaining=before, problem=Problem(BUSY, 409))
     try:
         deleted = client.delete_authenticator(user_id, authenticator_id)
     except AuthsignalError as exc:
         if isinstance(exc, Unavailable | RateLimited):
             # An earlier attempt may have been applied with its answer lost: look before saying anything.
-            return _settle_unknown_removal(staff, fields, target, before, remaining, described, exc)
-        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={**described, **error_details(exc)})
+            return _settle_unknown_removal(outcome, target, before, remaining, described, exc)
+        outcome.failed({**described, **error_details(exc)})
         return RemovalResult(remaining=before, problem=upstream_problem(exc))
     if deleted.already_gone and not deleted.after_retry:
         # Gone between our fetch and our delete: someone outside this dashboard removed it.
-        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={**described, "already_gone": True})
+        outcome.failed({**described, "already_gone": True})
         return RemovalResult(remaining=remaining, already_gone=True)
-    staff.audit(
-        Action.AUTHENTICATOR_REMOVE,
-        Outcome.SUCCEEDED,
-        **fields,
-        details={**described, "after": describe_all(remaining), "lockout_override": not remaining},
-    )
-    return RemovalResult(removed=target, remaining=remaining, overridden=not remaining)
+    outcome.succeeded({**described, "after": describe_all(remaining), "lockout_override": override})
+    return RemovalResult(removed=target, remaining=remaining, overridden=override)
+
+
+@dataclass
+class _Outcomes:
+    """Appends the outcome of a removal that reached `requested`, and of its override when there is one."""
+
+    staff: Staff
+    fields: dict[str, Any]
+    override: bool
+
+    def succeeded(self, details: dict[str, Any]) -> None:
+        self._record(Outcome.SUCCEEDED, details)
+
+    def failed(self, details: dict[str, Any]) -> None:
+        self._record(Outcome.FAILED, details)
+
+    def _record(self, outcome: str, details: dict[str, Any]) -> None:
+        self.staff.audit(Action.AUTHENTICATOR_REMOVE, outcome, **self.fields, details=details)
+        if self.override:
+            self.staff.audit(Action.LOCKOUT_OVERRIDE, outcome, **self.fields, details=details)
 
 
 def _settle_unknown_removal(
-    staff: Staff,
-    fields: dict[str, Any],
+    outcome: _Outcomes,
     target: Authenticator,
     before: list[Authenticator],
     remaining: list[Authenticator],
@@ -211,9 +227,9 @@ def _settle_unknown_removal(
     exc: AuthsignalError,
 ) -> RemovalResult:
     try:
-        now = get_client().get_authenticators(fields["user_id"])
+        now = get_client().get_authenticators(outcome.fields["user_id"])
     except AuthsignalError:
-        # Leave the `requested` row open: `manage.py audit reconcile` settles it later.
+        # Leave the `requested` rows open: `manage.py audit reconcile` settles them later.
         return RemovalResult(
             remaining=before,
             problem=Problem(
@@ -223,12 +239,9 @@ def _settle_unknown_removal(
             ),
         )
     if any(a.user_authenticator_id == target.user_authenticator_id for a in now):
-        staff.audit(Action.AUTHENTICATOR_REMOVE, Outcome.FAILED, **fields, details={**described, **error_details(exc)})
+        outcome.failed({**described, **error_details(exc)})
         return RemovalResult(remaining=now, problem=upstream_problem(exc))
-    staff.audit(
-        Action.AUTHENTICATOR_REMOVE,
-        Outcome.SUCCEEDED,
-        **fields,
-        details={**described, "after": describe_all(now), "lockout_override": not remaining, "settled_by_lookup": True},
+    outcome.succeeded(
+        {**described, "after": describe_all(now), "lockout_override": outcome.override, "settled_by_lookup": True}
     )
-    return RemovalResult(removed=target, remaining=now, overridden=not remaining)
+    return RemovalResult(removed=target, remaining=now, overridden=outcome.override)

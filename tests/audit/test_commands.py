@@ -142,3 +142,41 @@ def test_reconcile_leaves_events_for_the_next_run_when_authsignal_fails(fresh_em
     out = run("reconcile")
     assert "left as is" in out and "next run" in out
     assert AuditEvent.objects.filter(correlation_id=req.correlation_id).count() == 1
+
+
+def test_reconcile_settles_each_action_of_a_correlation_on_its_own(fresh_emulator):
+    """A removal and its override share a correlation id; an outcome of one never settles the other."""
+    from adminpanel.authsignal.connection import get_client
+
+    client = get_client()
+    kept = client.enroll_verified_authenticator("carl", verification_method="SMS", phone_number="+14155550109")
+    removal = record("authenticator.remove", REQUESTED, user_id="carl", authenticator_id="gone-id")
+    override = record(
+        "lockout.override", REQUESTED, correlation_id=removal.correlation_id, user_id="carl", authenticator_id="gone-id"
+    )
+    # What older code wrote: an override outcome before the DELETE, and then nothing (the worker died).
+    early = record("authenticator.remove", REQUESTED, user_id="carl", authenticator_id="gone-too")
+    record(
+        "lockout.override", SUCCEEDED, correlation_id=early.correlation_id, user_id="carl", authenticator_id="gone-too"
+    )
+    kept_removal = record(
+        "authenticator.remove", REQUESTED, user_id="carl", authenticator_id=kept.authenticator.user_authenticator_id
+    )
+    for event in (removal, override, early, kept_removal):
+        stale(event)
+
+    out = run("reconcile", "--older-than", "15")
+
+    def outcomes_of(req: AuditEvent) -> list[str]:
+        return list(
+            AuditEvent.objects.filter(correlation_id=req.correlation_id, action=req.action)
+            .exclude(outcome=REQUESTED)
+            .values_list("outcome", flat=True)
+        )
+
+    assert outcomes_of(removal) == ["succeeded"]
+    assert outcomes_of(override) == ["succeeded"]
+    assert outcomes_of(early) == ["succeeded"]
+    assert outcomes_of(kept_removal) == ["failed"]
+    assert "reconciled 4" in out
+    assert run("reconcile", "--older-than", "15").count("reconciled 0") == 1  # nothing left open

@@ -96,7 +96,7 @@ def test_security_may_override_the_lockout_with_reason_and_ticket(security_clien
     response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="SEC-7")
     assert response.status_code == 200
     assert "Lockout guard overridden" in response.content.decode()
-    assert outcomes("lockout.override") == ["denied", "succeeded"]
+    assert outcomes("lockout.override") == ["denied", "requested", "succeeded"]
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
     assert events("authenticator.remove")[-1].details["lockout_override"] is True
 
@@ -275,3 +275,57 @@ def test_a_lease_taken_over_after_expiry_is_known_to_be_lost():
         assert held.still_held()
         UserLease.objects.all().delete()  # another worker removed it as expired
         assert not held.still_held()
+
+
+def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(security_client, emulator):
+    """Write-ahead for the override too: `requested` before the DELETE, its real outcome after it."""
+    from adminpanel.authsignal.connection import get_client
+
+    (only,) = make_user("bob", sms=("+447700900123",))
+    _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
+
+    def every_delete_fails(request) -> None:  # type: ignore[no-untyped-def]
+        if request.method == "DELETE":
+            emulator.set_faults(error_rate=1.0)
+        else:
+            emulator.clear_faults()
+
+    hooks = get_client()._http.event_hooks["request"]
+    hooks.append(every_delete_fails)
+    try:
+        response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on")
+    finally:
+        hooks.remove(every_delete_fails)
+        emulator.clear_faults()
+    assert response.status_code == 502
+    assert len(get_client().get_authenticators("bob")) == 1
+    log = [(e.action, e.outcome) for e in events() if e.action in ("authenticator.remove", "lockout.override")]
+    assert log == [
+        ("authenticator.remove", "requested"),
+        ("lockout.override", "requested"),
+        ("authenticator.remove", "failed"),
+        ("lockout.override", "failed"),
+    ]
+    assert len({e.correlation_id for e in events() if e.action in ("authenticator.remove", "lockout.override")}) == 1
+
+
+def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_after(security_client, emulator):
+    from adminpanel.authsignal.connection import get_client
+
+    (only,) = make_user("bob", sms=("+447700900123",))
+    _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
+    seen_at_delete: list[list[tuple[str, str]]] = []
+
+    def look_at_the_log(request) -> None:  # type: ignore[no-untyped-def]
+        if request.method == "DELETE":
+            seen_at_delete.append([(e.action, e.outcome) for e in events() if e.action == "lockout.override"])
+
+    hooks = get_client()._http.event_hooks["request"]
+    hooks.append(look_at_the_log)
+    try:
+        response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on")
+    finally:
+        hooks.remove(look_at_the_log)
+    assert response.status_code == 200
+    assert seen_at_delete == [[("lockout.override", "requested")]]  # nothing claimed before the call answered
+    assert outcomes("lockout.override") == ["requested", "succeeded"]
