@@ -10,7 +10,6 @@ from adminpanel.audit.models import Action, AuditEvent, Outcome
 from adminpanel.audit.services import record, unresolved_requests
 from adminpanel.core.masking import contact_digest
 
-
 # The actions that change Authsignal and so write `requested` before the call; each is settled by looking.
 SETTLED_ACTIONS = (Action.AUTHENTICATOR_ENROLL, Action.AUTHENTICATOR_REMOVE, Action.LOCKOUT_OVERRIDE)
 
