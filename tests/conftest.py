@@ -1,9 +1,10 @@
-"""Shared fixtures: staff accounts per role, and a fresh in-memory emulator for every test."""
+"""Shared fixtures: staff accounts per role and their signed-in clients, a fresh in-memory emulator per test."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 
 from adminpanel.accounts.roles import AUDITOR, SECURITY, SUPPORT, sync_roles
 
@@ -37,6 +38,27 @@ def no_role_user(db) -> User:
     return make_staff("nora.norole", None)
 
 
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def support_client(support_user) -> Client:
+    return _signed_in(support_user)
+
+
+@pytest.fixture
+def security_client(security_user) -> Client:
+    return _signed_in(security_user)
+
+
+@pytest.fixture
+def auditor_client(auditor_user) -> Client:
+    return _signed_in(auditor_user)
+
+
 @pytest.fixture(autouse=True)
 def fresh_emulator():
     """Each test starts with an empty in-memory emulator and a fresh client."""
@@ -51,6 +73,6 @@ def fresh_emulator():
 def audit_log_flushable(transactional_db):
     """For transaction=True tests that append audit events: empty the append-only log before the flush."""
     yield
-    from tests.audit.helpers import purge_audit_log
+    from tests.helpers import purge_audit_log
 
     purge_audit_log()

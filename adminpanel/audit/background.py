@@ -49,27 +49,52 @@ def current_verification() -> VerificationRequest | None:
     return VerificationRequest.objects.filter(active=True).first()
 
 
-def request_verification(user: AbstractBaseUser) -> tuple[VerificationRequest | None, bool]:
+def request_verification(
+    user: AbstractBaseUser, request: HttpRequest | None = None
+) -> tuple[VerificationRequest | None, bool]:
     """Queues a verification of the whole chain unless one is already queued or running.
 
-    Returns (the run, True) when this call queued it, (the run already going, False) otherwise.
+    The click itself is recorded (`audit.verify` requested, correlated by the run's id); the worker records the
+    outcome. A click while a run is going joins that run. Returns (the run, True) when this call queued it,
+    (the run already going, False) otherwise.
     """
     _release_abandoned_verifications()
     try:
         with transaction.atomic():
             run = VerificationRequest.objects.create(requested_by=user, requested_by_username=user.get_username())
     except IntegrityError:  # the unique `active` flag: another run is queued or running
-        return current_verification(), False
+        running = current_verification()
+        _record_verify(user, request, Outcome.REQUESTED, running.id if running else None, {"joined_running": True})
+        return running, False
+    _record_verify(user, request, Outcome.REQUESTED, run.id, {})
     from adminpanel.audit.tasks import verify_chain
 
     try:
         result = verify_chain.enqueue(str(run.id))
     except Exception as exc:
         _finish_verification(run.id, JobStatus.FAILED, error=f"could not queue the verification: {exc}")
+        _record_verify(user, request, Outcome.FAILED, run.id, {"error": "could not queue the verification"})
         raise
     VerificationRequest.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
     run.refresh_from_db()
     return run, True
+
+
+def _record_verify(
+    user: AbstractBaseUser | None,
+    request: HttpRequest | None,
+    outcome: str,
+    run_id: uuid.UUID | None,
+    details: dict[str, Any],
+) -> None:
+    services.record(
+        Action.AUDIT_VERIFY,
+        outcome,
+        request=request,
+        actor=user,
+        correlation_id=run_id,
+        details={"source": "ui", "background": True, **({"run_id": str(run_id)} if run_id else {}), **details},
+    )
 
 
 def run_verification_request(request_id: str) -> None:
@@ -83,19 +108,16 @@ def run_verification_request(request_id: str) -> None:
     run = VerificationRequest.objects.select_related("requested_by").get(pk=request_id)
     try:
         verification = services.run_verification(source="ui", triggered_by=run.requested_by_username)
-        services.record(
-            Action.AUDIT_VERIFY,
+        _record_verify(
+            run.requested_by,
+            None,
             Outcome.SUCCEEDED if verification.ok else Outcome.FAILED,
-            actor=run.requested_by,
-            details={
-                "source": "ui",
-                "background": True,
-                "head_seq": verification.head_seq,
-                "first_bad_seq": verification.first_bad_seq,
-            },
+            run.id,
+            {"head_seq": verification.head_seq, "first_bad_seq": verification.first_bad_seq},
         )
     except Exception as exc:
         _finish_verification(run.id, JobStatus.FAILED, error=str(exc) or type(exc).__name__)
+        _record_verify(run.requested_by, None, Outcome.FAILED, run.id, {"error": str(exc)[:500] or type(exc).__name__})
         raise
     _finish_verification(run.id, JobStatus.DONE, verification_id=verification.pk)
 

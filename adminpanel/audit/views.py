@@ -112,7 +112,7 @@ def _chain_status_context() -> dict[str, object]:
 @vary_on_headers("HX-Request")
 def verify_now(request: HttpRequest) -> HttpResponse:
     """Queues a verification of the whole chain for a worker (one at a time); the status box follows it."""
-    run, queued = background.request_verification(request.user)
+    run, queued = background.request_verification(request.user, request)
     if getattr(request, "htmx", False):
         return render(request, "audit/event_list.html#chain-status", _chain_status_context())
     if run is None or not queued:
@@ -219,6 +219,24 @@ def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a refused form post is a refusal like any other, answered 403 and recorded."""
+    match = getattr(request, "resolver_match", None)
+    details = {
+        "refused": "csrf",
+        "csrf_reason": reason[:200],
+        "path": request.path[:500],
+        "method": request.method,
+        "view": match.view_name if match else "",
+    }
+    try:
+        services.record(Action.ACCESS_DENIED, Outcome.DENIED, request=request, details=details)
+    except DatabaseError:
+        logger.exception("could not record a CSRF refusal for %s", request.path)
+    template = "audit/csrf_failure_fragment.html" if getattr(request, "htmx", False) else "csrf_failure.html"
+    return render(request, template, status=403)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

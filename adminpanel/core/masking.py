@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from functools import cache, lru_cache
 
 import phonenumbers
 from django.conf import settings
 
-__all__ = ["contact_digest", "mask_contact", "mask_email", "mask_phone"]
+__all__ = [
+    "contact_digest",
+    "is_contact",
+    "mask_contact",
+    "mask_email",
+    "mask_identifier",
+    "mask_phone",
+]
 
 
 def mask_email(value: str) -> str:
@@ -48,6 +56,27 @@ def mask_contact(value: str) -> str:
     if not value:
         return ""
     return mask_email(value) if "@" in value else mask_phone(value)
+
+
+_EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_LIKE = re.compile(r"^\+[\d\s().-]{6,20}$")
+
+
+def is_contact(value: str) -> bool:
+    """Does this identifier carry a contact (an email address, or a phone number written with its country code)?
+
+    Many tenants use the email or phone as the user id; such an id is masked wherever contacts are.
+    """
+    value = (value or "").strip()
+    return bool(_EMAIL_LIKE.match(value) or (_PHONE_LIKE.match(value) and sum(c.isdigit() for c in value) >= 7))
+
+
+def mask_identifier(value: str) -> str:
+    """A user id or username as logs and audit summaries keep it: contacts masked, other ids shortened."""
+    value = value or ""
+    if is_contact(value):
+        return mask_contact(value.strip())
+    return value if len(value) <= 3 else f"{value[:2]}…{value[-1]}"
 
 
 def contact_digest(value: str) -> str:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_events(*actions: str) -> list[AuditEvent]:
-    qs = (AuditEvent.objects.filter(action__startswith="staff.") | AuditEvent.objects.filter(action="role.permissions"))
+    qs = AuditEvent.objects.filter(action__startswith="staff.") | AuditEvent.objects.filter(action="role.permissions")
     qs = qs.exclude(action__in=["staff.login", "staff.logout"])
     if actions:
         qs = qs.filter(action__in=actions)

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from adminpanel.audit.models import AppendOnlyError, AuditEvent
 from adminpanel.audit.services import SUCCEEDED, record
-from tests.audit.helpers import raw
+from tests.helpers import raw
 
 pytestmark = pytest.mark.django_db
 

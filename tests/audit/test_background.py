@@ -14,8 +14,8 @@ from django.utils import timezone
 from adminpanel.audit import background, exports
 from adminpanel.audit.models import AuditEvent, AuditExport, ChainVerification, JobStatus, VerificationRequest
 from adminpanel.audit.services import SUCCEEDED, record, run_verification
-from tests.audit.helpers import tamper
 from tests.conftest import make_staff
+from tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -63,13 +63,17 @@ def test_verify_now_queues_a_task_that_stores_the_run_and_records_the_requester(
     run = VerificationRequest.objects.get()
     assert run.status == JobStatus.DONE and run.active is None and run.requested_by_username == "ada.auditor"
     assert run.verification == ChainVerification.objects.get()
-    assert run.verification.ok and run.verification.events_checked == len(log) + 1  # + the auditor's staff.login
-    event = AuditEvent.objects.get(action="audit.verify")
+    # The click is recorded at once, the outcome by the worker, both under the run's id.
+    requested, event = AuditEvent.objects.filter(action="audit.verify").order_by("seq")
+    assert requested.outcome == "requested" and requested.actor_username == "ada.auditor"
+    assert requested.correlation_id == event.correlation_id == run.id
+    assert run.verification.ok and run.verification.events_checked == requested.seq  # everything up to the click
     assert event.outcome == SUCCEEDED and event.actor_username == "ada.auditor"
     assert event.details["background"] is True and event.details["head_seq"] == run.verification.head_seq
     body = response.content.decode()
-    assert "Chain verified: 31 events intact." in body
-    assert "Chain verified at" in body and "(31 events, up to #31)" in body
+    n = requested.seq
+    assert f"Chain verified: {n} events intact." in body
+    assert "Chain verified at" in body and f"({n} events, up to #{n})" in body
 
 
 def test_while_a_verification_runs_the_status_box_polls_and_a_second_click_queues_nothing(auditor_client, settings):
@@ -100,7 +104,8 @@ def test_the_status_box_stops_polling_when_the_run_finishes(auditor_client, log,
     background.run_verification_request(str(run.id))  # what the worker does
     body = auditor_client.get(STATUS, headers=HTMX).content.decode()
     assert "hx-trigger" not in body and "Verification running" not in body
-    assert "Chain verified at" in body and "(31 events, up to #31)" in body
+    n = AuditEvent.objects.get(action="audit.verify", outcome="requested").seq
+    assert "Chain verified at" in body and f"({n} events, up to #{n})" in body
     assert "Verify now" in body
     # the task is idempotent: a retried task does not verify twice
     background.run_verification_request(str(run.id))
@@ -199,10 +204,11 @@ def test_an_unfiltered_export_counts_its_rows_chunk_by_chunk(auditor_client, log
     monkeypatch.setattr("adminpanel.audit.exports.iter_events", watched)
     auditor_client.post(reverse("audit:exports-create"), {"format": "jsonl"})
     export = AuditExport.objects.get()
-    assert seen == [0, 7, 14, 21, 28]
-    assert export.total_estimate == export.up_to_seq == export.rows_written == 31  # seq is gap-free: no count
+    n = export.up_to_seq  # every event before the export was asked for
+    assert seen == list(range(0, n, 7))
+    assert export.total_estimate == export.rows_written == n  # seq is gap-free: no count
     lines = (settings.VAR_DIR / "exports" / export.file_path).read_text().splitlines()
-    assert [json.loads(line)["seq"] for line in lines] == list(range(1, 32))
+    assert [json.loads(line)["seq"] for line in lines] == list(range(1, n + 1))
 
 
 def test_the_progress_page_polls_while_the_export_is_written(auditor_client, auditor_user, log, settings):

@@ -11,7 +11,7 @@ from django.db import connection
 from adminpanel.audit import chain
 from adminpanel.audit.models import GENESIS_HASH, AuditEvent
 from adminpanel.audit.services import FAILED, REQUESTED, SUCCEEDED, record
-from tests.audit.helpers import tamper
+from tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from adminpanel.audit import chain
 from adminpanel.audit.models import AuditEvent, ChainVerification
 from adminpanel.audit.services import REQUESTED, SUCCEEDED, record
 from adminpanel.core.masking import contact_digest, mask_contact
-from tests.audit.helpers import tamper
+from tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 

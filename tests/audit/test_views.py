@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from adminpanel.audit.models import AuditEvent, ChainVerification
 from adminpanel.audit.services import FAILED, REQUESTED, SUCCEEDED, record
-from tests.audit.helpers import tamper
+from tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.directory.conftest import HTMX, events, make_user
+from tests.helpers import HTMX, events, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.directory.conftest import HTMX, b64url, events, make_user, outcomes
+from tests.helpers import HTMX, b64url, events, make_user, outcomes
 
 pytestmark = pytest.mark.django_db
 

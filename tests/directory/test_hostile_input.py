@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from adminpanel.authsignal.connection import get_client
-from tests.directory.conftest import HTMX, events, make_user
+from tests.helpers import HTMX, events, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.db import connection
 from adminpanel.authsignal.connection import get_client
 from adminpanel.directory import removal
 from adminpanel.directory.actions import Staff
-from tests.directory.conftest import make_user
+from tests.helpers import make_user
 
 TRIALS = 100
 

@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from adminpanel.directory import confirmations
-from tests.directory.conftest import HTMX, events, make_user, outcomes
+from tests.helpers import HTMX, events, make_user, outcomes
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.directory.conftest import HTMX, events, make_user
+from tests.helpers import HTMX, events, make_user
 
 pytestmark = pytest.mark.django_db
 

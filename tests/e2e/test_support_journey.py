@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from adminpanel.authsignal.connection import get_client
-from tests.directory.conftest import make_user
 from tests.e2e.conftest import shot, sign_in
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
