@@ -39,6 +39,8 @@ def mask_log_text(text: str) -> str:
 
 
 def _masked_segment(segment: str) -> str:
+    if re.match(r"\{\w+\}", segment):
+        return segment  # a route template (`/users/{userId}`), not an id
     decoded = unquote(segment.replace("~", "%"))  # our own ~XX encoding, then percent-encoding
     return mask_identifier(decoded).replace(" ", "")
 
