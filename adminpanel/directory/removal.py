@@ -9,7 +9,7 @@ from adminpanel.audit.services import Action, Outcome
 from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
-from adminpanel.directory import confirmations
+from adminpanel.directory import confirmations, lockout
 from adminpanel.directory.actions import Problem, Staff, describe, describe_all, error_details, upstream_problem
 from adminpanel.directory.labels import authenticator_label
 from adminpanel.directory.locks import HeldLock, LockBusy, user_lock
@@ -23,6 +23,11 @@ class RemovalPreview:
     remaining: list[Authenticator] = field(default_factory=list)
     lockout: bool = False
     token: str = ""
+
+    @property
+    def remaining_not_counted(self) -> list[Authenticator]:
+        return lockout.not_counted(self.remaining)
+
     problem: Problem | None = None
 
 
@@ -42,7 +47,7 @@ def preview_removal(staff: Staff, user_id: str, authenticator_id: str) -> Remova
     return RemovalPreview(
         target=target,
         remaining=remaining,
-        lockout=not remaining,
+        lockout=lockout.would_lock_out(remaining),
         token=confirmations.issue(staff.user.pk, user_id, authenticator_id),
     )
 
@@ -147,7 +152,8 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
     remaining = [a for a in before if a is not target]
     fields["verification_method"] = target.verification_method
     described = {"target": describe(target), "before": describe_all(before)}
-    if not remaining and not override_lockout:
+    override = lockout.would_lock_out(remaining)
+    if override and not override_lockout:
         staff.audit(
             Action.AUTHENTICATOR_REMOVE,
             Outcome.DENIED,
@@ -157,17 +163,10 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
         return RemovalResult(
             remaining=before,
             problem=Problem(
-                f"Refused: {authenticator_label(target)} is this user's only way to sign in. "
-                "Removing it would lock them out. Enroll another method first"
-                + (
-                    ", or override the lockout guard with a reason and a ticket."
-                    if staff.can("override_lockout")
-                    else "."
-                ),
+                _lockout_message(staff, target, remaining),
                 409,
             ),
         )
-    override = not remaining
     requested = staff.audit(
         Action.AUTHENTICATOR_REMOVE,
         Outcome.REQUESTED,
@@ -196,6 +195,17 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
         return RemovalResult(remaining=remaining, already_gone=True)
     outcome.succeeded({**described, "after": describe_all(remaining), "lockout_override": override})
     return RemovalResult(removed=target, remaining=remaining, overridden=override)
+
+
+def _lockout_message(staff: Staff, target: Authenticator, remaining: list[Authenticator]) -> str:
+    left = ""
+    if remaining:  # e.g. only recovery codes: say why they do not count
+        left = f" (what would remain, {', '.join(authenticator_label(a) for a in remaining)}, cannot sign in alone)"
+    way_out = ", or override the lockout guard with a reason and a ticket." if staff.can("override_lockout") else "."
+    return (
+        f"Refused: {authenticator_label(target)} is this user's only way to sign in{left}. "
+        f"Removing it would lock them out. Enroll another method first{way_out}"
+    )
 
 
 @dataclass

@@ -329,3 +329,37 @@ def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_
     assert response.status_code == 200
     assert seen_at_delete == [[("lockout.override", "requested")]]  # nothing claimed before the call answered
     assert outcomes("lockout.override") == ["requested", "succeeded"]
+
+
+def test_recovery_codes_alone_are_not_a_way_to_keep_signing_in(support_client, support_user, emulator):
+    emulator.seed(
+        [
+            {
+                "userId": "rita",
+                "authenticators": [
+                    {"verificationMethod": "SMS", "phoneNumber": "+14155550131"},
+                    {"verificationMethod": "RECOVERY_CODE"},
+                ],
+            }
+        ]
+    )
+    from adminpanel.authsignal.connection import get_client
+
+    sms = next(a for a in get_client().get_authenticators("rita") if a.verification_method == "SMS")
+    response, token = open_dialog(support_client, "rita", sms.user_authenticator_id)
+    html = response.content.decode()
+    assert "Lockout guard" in html and "recovery codes only back up another method" in html
+    assert "Removal will be refused" in html and not token
+    token = confirmations.issue(support_user.pk, "rita", sms.user_authenticator_id)  # a dialog opened earlier
+    response = confirm(support_client, "rita", sms.user_authenticator_id, token)
+    assert response.status_code == 409
+    assert "cannot sign in alone" in response.content.decode()
+    assert outcomes("authenticator.remove") == ["denied"]
+    assert len(get_client().get_authenticators("rita")) == 2
+
+
+def test_one_of_two_passkeys_may_go(support_client, emulator):
+    first, second = make_user("pat", passkeys=("Laptop", "Phone"))
+    _, token = open_dialog(support_client, "pat", first.user_authenticator_id)
+    assert confirm(support_client, "pat", first.user_authenticator_id, token).status_code == 200
+    assert outcomes("authenticator.remove") == ["requested", "succeeded"]
