@@ -18,6 +18,7 @@ from adminpanel.audit.models import AuditEvent
 from adminpanel.audit.services import Outcome, record
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
+from adminpanel.core.display import has_control_characters, visible
 from adminpanel.core.masking import contact_digest, mask_contact
 
 
@@ -87,25 +88,35 @@ def describe_all(authenticators: Iterable[Authenticator]) -> list[dict[str, Any]
 MAX_USER_ID = 255  # the audit log's column; Authsignal ids (emails, UUIDs, "123:test") are far shorter
 
 
-def oversized_ids(staff: Staff, action: str, user_id: str, authenticator_id: str = "") -> Problem | None:
-    """Refuses (and records) an id longer than the dashboard can keep in its audit log, before any call."""
+def unusable_ids(staff: Staff, action: str, user_id: str, authenticator_id: str = "") -> Problem | None:
+    """Refuses (and records) an id the dashboard cannot handle, before any call: too long for the audit log, or
+    holding control characters (NUL, escapes: PostgreSQL refuses NUL, and nobody can type or read them)."""
     for what, value in (("user id", user_id), ("authenticator id", authenticator_id)):
+        refused = ""
         if len(value) > MAX_USER_ID:
+            refused = "too_long"
+            message = (
+                f"That {what} is {len(value):,} characters long; this dashboard handles ids of up to {MAX_USER_ID}."
+            )
+        elif has_control_characters(value):
+            refused = "control_characters"
+            message = (
+                f"That {what} contains control characters ({visible(value, identifier=True)[:80]}) that this "
+                "dashboard does not act on. Manage this user through the Authsignal API or portal."
+            )
+        if refused:
             staff.audit(
                 action,
                 Outcome.DENIED,
                 user_id=_clip(user_id),
                 authenticator_id=_clip(authenticator_id),
                 details={
-                    "refused": f"{what.replace(' ', '_')}_too_long",
+                    "refused": f"{what.replace(' ', '_')}_{refused}",
                     "length": len(value),
                     "digest": contact_digest(value),
                 },
             )
-            return Problem(
-                f"That {what} is {len(value):,} characters long; this dashboard handles ids of up to {MAX_USER_ID}.",
-                400,
-            )
+            return Problem(message, 400)
     return None
 
 

@@ -11,7 +11,7 @@ from adminpanel.audit.services import Action, Outcome
 from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError
 from adminpanel.authsignal.types import Authenticator, User, UserAction, UserSummary
-from adminpanel.core.masking import contact_digest, mask_contact
+from adminpanel.core.masking import contact_digest, is_contact, mask_contact
 from adminpanel.directory.actions import (
     Problem,
     Staff,
@@ -132,8 +132,16 @@ def recent_audit_events(user_id: str, limit: int = 10) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(user_id=user_id).order_by("-seq").defer("details")[:limit])
 
 
+REVEALABLE = ("email", "phone_number", "user_id")
+
+
 def reveal_contact(staff: Staff, user_id: str, field_name: str) -> tuple[str | None, Problem | None]:
-    """The full email or phone of a user, audited; `field_name` is "email" or "phone_number"."""
+    """The full email, phone or contact-like user id of a user, audited; `field_name` is one of REVEALABLE."""
+    if field_name == "user_id":
+        # An id that is an email or phone is masked like one; revealing it needs no call, only the record.
+        value = user_id if is_contact(user_id) else None
+        _record_reveal(staff, user_id, field_name, value)
+        return value, None
     try:
         user = get_client().get_user(user_id)
     except AuthsignalError as exc:
@@ -145,6 +153,11 @@ def reveal_contact(staff: Staff, user_id: str, field_name: str) -> tuple[str | N
         )
         return None, upstream_problem(exc)
     value = getattr(user, field_name)
+    _record_reveal(staff, user_id, field_name, value)
+    return value, None
+
+
+def _record_reveal(staff: Staff, user_id: str, field_name: str, value: str | None) -> None:
     staff.audit(
         Action.PII_REVEAL,
         Outcome.SUCCEEDED if value else Outcome.FAILED,
@@ -155,4 +168,3 @@ def reveal_contact(staff: Staff, user_id: str, field_name: str) -> tuple[str | N
             "value_digest": contact_digest(value) if value else None,
         },
     )
-    return value, None

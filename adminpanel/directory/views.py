@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
+from adminpanel.core.masking import is_contact
 from adminpanel.directory import actions, enrollment, lookup, removal
 from adminpanel.directory.actions import Problem, Staff
 from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
@@ -31,13 +32,13 @@ def _render(request: HttpRequest, template: str, partial: str | None, context: d
 
 
 def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Answers 400 (recorded) for a user or authenticator id too long to handle, before the view runs."""
+    """Answers 400 (recorded) for a user or authenticator id the dashboard cannot handle, before the view runs."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
             staff = Staff(request.user, request)
-            problem = actions.oversized_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
+            problem = actions.unusable_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
             if problem:
                 return render(request, "directory/bad_user_id.html", {"problem": problem}, status=problem.status)
             return view(request, user_id, *args, **kwargs)
@@ -80,6 +81,7 @@ def _detail_context(detail: lookup.UserDetail) -> dict:
         "problem": detail.problem,
         "enrollable": ENROLLABLE,
         "events": lookup.recent_audit_events(detail.user_id),
+        "user_id_is_contact": is_contact(detail.user_id),
     }
 
 
@@ -106,8 +108,9 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
 @_checked_user_id(Action.PII_REVEAL)
 def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
     field_name = request.POST.get("field")
-    if field_name not in ("email", "phone_number"):
-        return render(request, "directory/reveal.html", {"problem": Problem("Choose email or phone.", 400)}, status=400)
+    if field_name not in lookup.REVEALABLE:
+        problem = Problem("Choose the email, the phone number or the user id.", 400)
+        return render(request, "directory/reveal.html", {"problem": problem}, status=400)
     value, problem = lookup.reveal_contact(Staff(request.user, request), user_id, field_name)
     context = {"value": value, "field": field_name, "problem": problem, "user_id": user_id}
     return _render(request, "directory/reveal.html", "value", context, _status(problem))
