@@ -1,4 +1,4 @@
-"""URL map (DESIGN.md): stable, users paste these into tickets."""
+"""URL map (docs/architecture.md): stable, users paste these into tickets."""
 
 from __future__ import annotations
 

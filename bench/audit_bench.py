@@ -5,7 +5,7 @@
 
 Drops and recreates the database named in DATABASE_URL (unless --reuse and it already holds the events),
 migrates it, seeds N synthetic events with `manage.py audit seed`, then measures in this process through
-Django's test client (server time, no network). Budgets (DESIGN.md): list p95 <= 50 ms at 1,000,000 events,
+Django's test client (server time, no network). Budgets (docs/architecture.md): list p95 <= 50 ms at 1,000,000 events,
 export peak memory <= 150 MB.
 """
 

@@ -9,7 +9,7 @@ PostgreSQL database (its name must contain "bench"). Production settings (bench/
 Authsignal emulator in-process and in memory. Creates users through the Authsignal client (1 authenticator,
 30 SMS, 5 passkeys), appends a few hundred audit events, signs in a Security staff member and times each support
 desk page through Django's test client. httpx event hooks on the Authsignal client time every call, so
-"own" = server time minus the time spent waiting for Authsignal. Budgets (DESIGN.md): own p50 <= 15 ms; SQL
+"own" = server time minus the time spent waiting for Authsignal. Budgets (docs/architecture.md): own p50 <= 15 ms; SQL
 queries per page do not grow with the number of authenticators, events or results shown. Exits 1 if one fails.
 """
 

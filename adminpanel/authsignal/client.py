@@ -68,7 +68,7 @@ _USER_FIELDS = {
     "default_verification_method": "defaultVerificationMethod",
 }
 
-# What enroll_verified_authenticator needs per method (authsignal-api.md); checked before anything is sent.
+# What enroll_verified_authenticator needs per method (docs/authsignal-api.md); checked before anything is sent.
 _ENROLL_REQUIRES: dict[str, tuple[str, ...]] = {
     VerificationMethod.EMAIL_OTP: ("email",),
     VerificationMethod.EMAIL_MAGIC_LINK: ("email",),

@@ -149,7 +149,7 @@ def _error_fields(body: bytes) -> tuple[str | None, str]:
         data = None
     if not isinstance(data, Mapping):
         return None, ""
-    # SDKs disagree on which key carries the code, so read both (see authsignal-api.md, Errors).
+    # SDKs disagree on which key carries the code, so read both (see docs/authsignal-api.md, Errors).
     code = next((v for k in ("errorCode", "error") if isinstance(v := data.get(k), str) and v), None)
     description = next(
         (v for k in ("errorDescription", "message") if isinstance(v := data.get(k), str) and v),

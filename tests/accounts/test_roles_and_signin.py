@@ -1,4 +1,4 @@
-"""Roles are created by migration with the permission table of DESIGN.md; sign-in and the base layout."""
+"""Roles are created by migration with the permission table of the README; sign-in and the base layout."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Authsignal wire contract (authsignal-api.md), checked over HTTP against the emulator and a real tenant.
+"""The Authsignal wire contract (docs/authsignal-api.md), checked over HTTP against the emulator and a real tenant.
 
 Every test talks through a plain httpx.Client (base URL + Basic auth), never through our client code, so it
 states what any SDK sees. The "live" run needs AUTHSIGNAL_TEST_SECRET_KEY and AUTHSIGNAL_TEST_API_URL; it
@@ -109,7 +109,7 @@ def choice(request: pytest.FixtureRequest, tenant: Tenant) -> None:
     """A **choice** line: must hold on the emulator; on a real tenant a difference is reported as xfail."""
     if tenant.kind == "live":
         request.applymarker(
-            pytest.mark.xfail(reason="a **choice** in authsignal-api.md: the real API may differ", strict=False)
+            pytest.mark.xfail(reason="a **choice** in docs/authsignal-api.md: the real API may differ", strict=False)
         )
 
 

@@ -1,4 +1,4 @@
-"""The tenant-facing `/v1` routes (users, authenticators, actions) as authsignal-api.md describes them."""
+"""The tenant-facing `/v1` routes (users, authenticators, actions) as docs/authsignal-api.md describes them."""
 
 from __future__ import annotations
 

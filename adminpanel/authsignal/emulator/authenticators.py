@@ -32,7 +32,7 @@ VERIFICATION_METHODS = (
 )
 EMAIL_METHODS = frozenset({"EMAIL_OTP", "EMAIL_MAGIC_LINK"})
 PHONE_METHODS = frozenset({"SMS", "WHATSAPP"})
-# What POST /users/{id}/authenticators accepts (authsignal-api.md, "Enroll verified authenticator").
+# What POST /users/{id}/authenticators accepts (docs/authsignal-api.md, "Enroll verified authenticator").
 ENROLLABLE_METHODS = EMAIL_METHODS | PHONE_METHODS | {"AUTHENTICATOR_APP", "PASSKEY"}
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
