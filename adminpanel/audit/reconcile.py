@@ -1,17 +1,50 @@
-"""Settles write-ahead `requested` events left without an outcome by asking Authsignal what happened."""
+"""Settles write-ahead `requested` events left without an outcome (a crash between the call and its record).
+
+Each action that writes `requested` registers a settler next to the service it settles (the support desk's in
+`directory/settlement.py`, Verify now's here). A settler looks at the world as it is now and answers the outcome
+to append, or None with a reason to leave the event for the next run. Nothing is ever guessed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adminpanel.audit.models import Action, AuditEvent, Outcome
+from adminpanel.audit.models import Action, AuditEvent, JobStatus, Outcome, VerificationRequest
 from adminpanel.audit.services import record, unresolved_requests
-from adminpanel.core.masking import contact_digest
 
-# The actions that change Authsignal and so write `requested` before the call; each is settled by looking.
-SETTLED_ACTIONS = (Action.AUTHENTICATOR_ENROLL, Action.AUTHENTICATOR_REMOVE, Action.LOCKOUT_OVERRIDE)
+
+@dataclass
+class Settlement:
+    """What a settler found: the outcome to append, and what it saw (added to the outcome's details)."""
+
+    outcome: str
+    authenticator_id: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Deferred(Exception):  # noqa: N818 - a decision, not an error
+    """Raised by a settler that cannot tell yet (Authsignal down, a run still going): try again next run."""
+
+
+Settler = Callable[[AuditEvent], Settlement]
+_SETTLERS: dict[str, Settler] = {}
+
+
+def settles(action: str) -> Callable[[Settler], Settler]:
+    """Registers the settler of one action."""
+
+    def register(settler: Settler) -> Settler:
+        _SETTLERS[action] = settler
+        return settler
+
+    return register
+
+
+def settled_actions() -> tuple[str, ...]:
+    return tuple(sorted(_SETTLERS))
 
 
 @dataclass
@@ -21,75 +54,42 @@ class ReconcileReport:
 
 
 def reconcile(older_than: dt.timedelta, *, limit: int = 1000) -> ReconcileReport:
-    """For each stale `requested` enroll/remove: look at the user's authenticators now and append the outcome.
-
-    An upstream error leaves the event for the next run. Other actions are reported, never guessed.
-    """
-    from adminpanel.authsignal.connection import get_client
-    from adminpanel.authsignal.errors import AuthsignalError, NotFound
-
+    """For each stale `requested` event: ask its action's settler what happened and append that outcome."""
     report = ReconcileReport()
-    client = get_client()
     for event in unresolved_requests(older_than)[:limit]:
-        if event.action not in SETTLED_ACTIONS:
+        settler = _SETTLERS.get(event.action)
+        if settler is None:
             report.deferred.append((event.seq, f"no reconciliation rule for {event.action}"))
             continue
         try:
-            authenticators = client.get_authenticators(event.user_id)
-        except NotFound:
-            authenticators = []
-        except AuthsignalError as exc:
-            report.deferred.append((event.seq, f"Authsignal error, left for the next run: {exc}"))
+            found = settler(event)
+        except Deferred as why:
+            report.deferred.append((event.seq, str(why)))
             continue
-        outcome, authenticator_id = _decide(event, authenticators)
         record(
             event.action,
-            outcome,
+            found.outcome,
             correlation_id=event.correlation_id,
             user_id=event.user_id,
-            authenticator_id=authenticator_id or event.authenticator_id,
+            authenticator_id=found.authenticator_id or event.authenticator_id,
             verification_method=event.verification_method,
-            reason=f"Reconciled: outcome of #{event.seq} read back from Authsignal",
+            reason=f"Reconciled: outcome of #{event.seq} read back",
             ticket=event.ticket,
-            details={
-                "reconciled": True,
-                "requested_seq": event.seq,
-                "after": [_describe(a) for a in authenticators],
-            },
+            details={"reconciled": True, "requested_seq": event.seq, **found.details},
         )
-        report.settled.append((event.seq, outcome))
+        report.settled.append((event.seq, found.outcome))
     return report
 
 
-def _authenticator_id(authenticator: Any) -> str:
-    return str(getattr(authenticator, "user_authenticator_id", None) or getattr(authenticator, "id", "") or "")
-
-
-def _describe(authenticator: Any) -> dict[str, str]:
-    return {"id": _authenticator_id(authenticator), "method": str(authenticator.verification_method)}
-
-
-def _decide(event: AuditEvent, authenticators: list[Any]) -> tuple[str, str]:
-    if event.action in (Action.AUTHENTICATOR_REMOVE, Action.LOCKOUT_OVERRIDE):
-        still_there = any(_authenticator_id(a) == event.authenticator_id for a in authenticators)
-        return (Outcome.FAILED if still_there else Outcome.SUCCEEDED), event.authenticator_id
-    details = event.details if isinstance(event.details, dict) else {}
-    digest = details.get("contact_digest")
-    same_method = [a for a in authenticators if str(a.verification_method) == event.verification_method]
-    if digest:
-        for a in same_method:
-            credential = getattr(a, "webauthn_credential", None)
-            contacts = (
-                getattr(a, "email", None),
-                getattr(a, "phone_number", None),
-                getattr(credential, "credential_id", None),  # passkeys: the digest is of the credential id
-            )
-            if any(c and contact_digest(c) == digest for c in contacts):
-                return Outcome.SUCCEEDED, _authenticator_id(a)
-        return Outcome.FAILED, ""
-    # No contact (a passkey): an authenticator of that method that was not there before is ours.
-    before = {str(b.get("id")) for b in details.get("before", []) if isinstance(b, dict)}
-    new = [a for a in same_method if _authenticator_id(a) not in before]
-    if new and "before" in details:
-        return Outcome.SUCCEEDED, _authenticator_id(new[0])
-    return Outcome.FAILED, ""
+@settles(Action.AUDIT_VERIFY)
+def _settle_verification(event: AuditEvent) -> Settlement:
+    """A Verify now click whose worker never recorded the result: read it from the run it started."""
+    run = VerificationRequest.objects.filter(pk=event.correlation_id).select_related("verification").first()
+    if run is None:
+        return Settlement(Outcome.FAILED, details={"error": "the verification run is gone"})
+    if run.status == JobStatus.DONE and run.verification is not None:
+        outcome = Outcome.SUCCEEDED if run.verification.ok else Outcome.FAILED
+        return Settlement(outcome, details={"head_seq": run.verification.head_seq})
+    if run.status in (JobStatus.FAILED, JobStatus.EXPIRED):
+        return Settlement(Outcome.FAILED, details={"error": run.error[:500]})
+    raise Deferred(f"the verification is still {run.status}")

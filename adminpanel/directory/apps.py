@@ -8,3 +8,6 @@ from django.apps import AppConfig
 class DirectoryConfig(AppConfig):
     name = "adminpanel.directory"
     label = "directory"
+
+    def ready(self) -> None:
+        from adminpanel.directory import settlement  # noqa: F401 - registers reconcile's settlers

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from adminpanel.audit import chain
 from adminpanel.audit.models import AuditEvent, ChainVerification
-from adminpanel.audit.services import REQUESTED, SUCCEEDED, record
+from adminpanel.audit.services import REQUESTED, SUCCEEDED, record, run_verification
 from adminpanel.core.masking import contact_digest, mask_contact
 from tests.helpers import tamper
 
@@ -180,3 +180,20 @@ def test_reconcile_settles_each_action_of_a_correlation_on_its_own(fresh_emulato
     assert outcomes_of(kept_removal) == ["failed"]
     assert "reconciled 4" in out
     assert run("reconcile", "--older-than", "15").count("reconciled 0") == 1  # nothing left open
+
+
+def test_reconcile_settles_a_verify_click_from_the_run_it_started(auditor_user, settings):
+    from adminpanel.audit import background
+    from adminpanel.audit.models import JobStatus, VerificationRequest
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    run_, queued = background.request_verification(auditor_user)
+    assert queued
+    assert AuditEvent.objects.filter(action="audit.verify", outcome=REQUESTED).count() == 1
+    assert "still queued" in run("reconcile", "--older-than", "0")  # a worker may yet pick it up
+    # The worker verified and stored the run, then died before recording the outcome.
+    verification = run_verification(source="ui")
+    VerificationRequest.objects.filter(pk=run_.pk).update(status=JobStatus.DONE, verification=verification)
+    assert "reconciled 1" in run("reconcile", "--older-than", "0")
+    outcome = AuditEvent.objects.filter(action="audit.verify").exclude(outcome=REQUESTED).get()
+    assert outcome.outcome == "succeeded" and outcome.correlation_id == run_.id
