@@ -1,4 +1,4 @@
-"""The three staff roles and the permissions each holds (docs/architecture.md and README, "Roles"); views check permissions."""
+"""The three staff roles and the permissions each holds (README, "Roles"); views check permissions."""
 
 from __future__ import annotations
 
