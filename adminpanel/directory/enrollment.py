@@ -11,8 +11,10 @@ from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, Unavailable
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import contact_digest, mask_contact
-from adminpanel.directory.actions import Problem, Staff, describe_all, error_details, upstream_problem
+from adminpanel.directory.audit_details import describe_all, error_details
 from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory.problems import Problem, upstream_problem
+from adminpanel.directory.staff import Staff
 
 
 @dataclass

@@ -10,9 +10,11 @@ from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.directory import confirmations, lockout
-from adminpanel.directory.actions import Problem, Staff, describe, describe_all, error_details, upstream_problem
+from adminpanel.directory.audit_details import describe, describe_all, error_details
 from adminpanel.directory.labels import authenticator_label
 from adminpanel.directory.locks import HeldLock, LockBusy, user_lock
+from adminpanel.directory.problems import Problem, upstream_problem
+from adminpanel.directory.staff import Staff
 
 BUSY = "Someone else is changing this user's authenticators right now. Open the dialog again in a moment."
 

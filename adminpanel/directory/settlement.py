@@ -8,7 +8,7 @@ from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, NotFound
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import contact_digest
-from adminpanel.directory.actions import describe_all
+from adminpanel.directory.audit_details import describe_all
 
 
 def _authenticators_now(event: AuditEvent) -> list[Authenticator]:

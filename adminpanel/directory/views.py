@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
 from adminpanel.core.masking import is_contact
-from adminpanel.directory import actions, enrollment, lookup, removal
-from adminpanel.directory.actions import Problem, Staff
+from adminpanel.directory import enrollment, lookup, removal
 from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
+from adminpanel.directory.id_checks import unusable_ids
 from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory.problems import Problem
+from adminpanel.directory.staff import Staff
 
 
 def _render(request: HttpRequest, template: str, partial: str | None, context: dict, status: int = 200) -> HttpResponse:
@@ -38,7 +40,7 @@ def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Cal
         @wraps(view)
         def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
             staff = Staff(request.user, request)
-            problem = actions.unusable_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
+            problem = unusable_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
             if problem:
                 return render(request, "directory/bad_user_id.html", {"problem": problem}, status=problem.status)
             return view(request, user_id, *args, **kwargs)

@@ -10,7 +10,7 @@ from django.db import connection
 
 from adminpanel.authsignal.connection import get_client
 from adminpanel.directory import removal
-from adminpanel.directory.actions import Staff
+from adminpanel.directory.staff import Staff
 from tests.helpers import make_user
 
 TRIALS = 100
