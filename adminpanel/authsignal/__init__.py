@@ -28,7 +28,6 @@ from adminpanel.authsignal.types import (
     UserSummary,
     VerificationMethod,
     WebauthnCredential,
-    method_label,
 )
 
 __all__ = [
@@ -55,5 +54,4 @@ __all__ = [
     "UserSummary",
     "VerificationMethod",
     "WebauthnCredential",
-    "method_label",
 ]

@@ -28,7 +28,6 @@ __all__ = [
     "UserSummary",
     "VerificationMethod",
     "WebauthnCredential",
-    "method_label",
     "parse_enum",
     "parse_timestamp",
 ]
@@ -75,29 +74,6 @@ class CredentialDeviceType(StrEnum):
 class AuthenticatorAttachment(StrEnum):
     PLATFORM = "platform"
     CROSS_PLATFORM = "cross-platform"
-
-
-_METHOD_LABELS: dict[str, str] = {
-    VerificationMethod.SMS: "SMS",
-    VerificationMethod.EMAIL_OTP: "Email code",
-    VerificationMethod.EMAIL_MAGIC_LINK: "Email magic link",
-    VerificationMethod.AUTHENTICATOR_APP: "Authenticator app",
-    VerificationMethod.PASSKEY: "Passkey",
-    VerificationMethod.SECURITY_KEY: "Security key",
-    VerificationMethod.PUSH: "Push",
-    VerificationMethod.DEVICE: "Device",
-    VerificationMethod.VERIFF: "Veriff",
-    VerificationMethod.IPROOV: "iProov",
-    VerificationMethod.IDVERSE: "IDVerse",
-    VerificationMethod.PALM_BIOMETRICS_RR: "Palm biometrics",
-    VerificationMethod.RECOVERY_CODE: "Recovery code",
-    VerificationMethod.WHATSAPP: "WhatsApp",
-}
-
-
-def method_label(method: str) -> str:
-    """A human name for a verification method; an unknown future one is shown as sent, never dropped."""
-    return _METHOD_LABELS.get(method, method)
 
 
 def parse_enum(enum_cls: type[StrEnum], value: object) -> str | None:
@@ -381,7 +357,7 @@ class Authenticator:
     email: str | None = None
     phone_number: str | None = None
     username: str | None = None
-    # The API's own `displayName`; the `display_name` property below is what the UI shows.
+    # The API's own `displayName` (an authenticator's, e.g. a push device's name).
     given_display_name: str | None = None
     verified_at: datetime | None = None
     last_verified_at: datetime | None = None
@@ -406,33 +382,6 @@ class Authenticator:
             previous_sms_channel=f.choice("previousSmsChannel", SmsChannel),
             webauthn_credential=WebauthnCredential.from_api(credential) if credential is not None else None,
         )
-
-    @property
-    def method_label(self) -> str:
-        return method_label(self.verification_method)
-
-    @property
-    def contact(self) -> str | None:
-        """What this authenticator is tied to: the email, the phone number, or the passkey's name."""
-        if self.email:
-            return self.email
-        if self.phone_number:
-            return self.phone_number
-        if self.webauthn_credential:
-            return self.webauthn_credential.name or self.webauthn_credential.provider
-        return self.username
-
-    @property
-    def display_name(self) -> str:
-        """A label for lists and buttons, e.g. "Passkey 'iPhone'" or "SMS +447700900123"."""
-        if self.given_display_name:
-            return self.given_display_name
-        contact = self.contact
-        if not contact:
-            return self.method_label
-        if self.webauthn_credential:
-            return f"{self.method_label} '{contact}'"
-        return f"{self.method_label} {contact}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from adminpanel.authsignal.errors import AuthsignalError, Unavailable
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import contact_digest, mask_contact
 from adminpanel.directory.audit_details import describe_all, error_details
-from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory.methods import authenticator_label
 from adminpanel.directory.problems import Problem, upstream_problem
 from adminpanel.directory.staff import Staff
 

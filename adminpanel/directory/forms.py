@@ -15,19 +15,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from adminpanel.authsignal.types import VerificationMethod
+from adminpanel.directory.methods import ENROLLABLE
 
 MAX_QUERY = 320  # the longest valid email address; anything longer is not a lookup we can answer
 MAX_REASON = 1000
 MAX_TICKET = 100
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
-
-ENROLLABLE = {
-    VerificationMethod.EMAIL_OTP: "Email code (OTP)",
-    VerificationMethod.EMAIL_MAGIC_LINK: "Email magic link",
-    VerificationMethod.SMS: "SMS",
-    VerificationMethod.PASSKEY: "Passkey",
-}
 
 
 def normalise_email(value: str) -> str:

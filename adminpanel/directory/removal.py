@@ -11,8 +11,8 @@ from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailab
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.directory import confirmations, lockout
 from adminpanel.directory.audit_details import describe, describe_all, error_details
-from adminpanel.directory.labels import authenticator_label
 from adminpanel.directory.locks import HeldLock, LockBusy, user_lock
+from adminpanel.directory.methods import authenticator_label
 from adminpanel.directory.problems import Problem, upstream_problem
 from adminpanel.directory.staff import Staff
 

@@ -16,9 +16,9 @@ from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
 from adminpanel.core.masking import is_contact
 from adminpanel.directory import enrollment, lookup, removal
-from adminpanel.directory.forms import ENROLLABLE, EnrollForm, RemoveForm, SearchForm
+from adminpanel.directory.forms import EnrollForm, RemoveForm, SearchForm
 from adminpanel.directory.id_checks import unusable_ids
-from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory.methods import ENROLLABLE, authenticator_label
 from adminpanel.directory.problems import Problem
 from adminpanel.directory.staff import Staff
 

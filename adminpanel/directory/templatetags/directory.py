@@ -1,31 +1,17 @@
-"""Template filters for the support desk: masked contacts, method labels and icons."""
+"""Template filters for the support desk: masked contacts, method names and icons (directory/methods.py), dates."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from django import template
-from django.templatetags.static import static
 from django.utils.timezone import localtime
 
-from adminpanel.authsignal.types import Authenticator, method_label
+from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import mask_contact
-from adminpanel.directory.labels import authenticator_label
+from adminpanel.directory import methods
 
 register = template.Library()
-
-_METHOD_ICONS = {
-    "SMS": "phone",
-    "WHATSAPP": "phone",
-    "EMAIL_OTP": "mail",
-    "EMAIL_MAGIC_LINK": "mail",
-    "PASSKEY": "key",
-    "SECURITY_KEY": "key",
-    "AUTHENTICATOR_APP": "app",
-    "PUSH": "app",
-    "DEVICE": "app",
-}
 
 
 @register.filter
@@ -35,17 +21,12 @@ def masked(value: str | None) -> str:
 
 @register.filter
 def method_name(value: str | None) -> str:
-    return method_label(value) if value else ""
+    return methods.method_label(value) if value else ""
 
 
 @register.filter
 def method_icon(value: str | None) -> str:
-    return _icon_url(_METHOD_ICONS.get(value or "", "other"))
-
-
-@lru_cache(maxsize=16)
-def _icon_url(name: str) -> str:
-    return static(f"img/methods/{name}.svg")
+    return methods.method_icon(value or "")
 
 
 @register.filter
@@ -56,7 +37,7 @@ def safe_icon(value: str | None) -> str:
 
 @register.filter
 def label(authenticator: Authenticator) -> str:
-    return authenticator_label(authenticator)
+    return methods.authenticator_label(authenticator)
 
 
 # Django's |date goes through the localisation machinery on every call; a table of authenticators or events
