@@ -12,23 +12,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBadRequest,
-    StreamingHttpResponse,
-)
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit import background, exports, services
 from adminpanel.audit.forms import AuditFilterForm, ExportRequestForm, cursor_param
 from adminpanel.audit.models import Action, AuditEvent, AuditExport, JobStatus, Outcome
+from adminpanel.core.rendering import HtmxHttpRequest, render_page
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -47,7 +41,7 @@ def _export_context(form: AuditFilterForm, *, decided: bool, background_export: 
 
 @require_GET
 @requires("view_audit")
-def export_options(request: HttpRequest) -> HttpResponse:
+def export_options(request: HtmxHttpRequest) -> HttpResponse:
     """Streamed download or prepared in the background? Asked apart from the list, so the list stays fast."""
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -58,11 +52,25 @@ def export_options(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _without_empty_parameters(request: HttpRequest) -> str:
+    """The URL as it should be pasted into a ticket: `?actor=&user=&action=user.view` becomes `?action=user.view`."""
+    kept = [(key, value) for key, values in request.GET.lists() for value in values if value.strip()]
+    return request.path + (f"?{urlencode(kept)}" if kept else "")
+
+
 @require_GET
 @requires("view_audit")
-@vary_on_headers("HX-Request")
-def event_list(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET)
+def event_list(request: HtmxHttpRequest) -> HttpResponse:
+    clean_url = _without_empty_parameters(request)
+    if not request.htmx and clean_url != request.get_full_path():
+        return redirect(clean_url)
+    return _list_page(request, AuditFilterForm(request.GET), clean_url=clean_url)
+
+
+def _list_page(
+    request: HtmxHttpRequest, form: AuditFilterForm, *, clean_url: str = "", problem: str = ""
+) -> HttpResponse:
+    """The list, or for htmx its results (and the filter form again when it has errors); 422 for a bad filter."""
     if form.is_valid():
         matching = services.filtered_events(form.to_filter())
         page = services.event_page(
@@ -78,16 +86,21 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter_qs": form.query_string(),
         "link_suffix": f"?{form.query_string()}" if form.query_string() else "",
+        "filters_oob": bool(request.htmx) and (bool(form.errors) or request.htmx.trigger == "audit-filters"),
+        "export_problem": problem,
         **_export_context(form, decided=False),
         **_chain_status_context(),
     }
-    template = "audit/event_list.html#results" if getattr(request, "htmx", False) else "audit/event_list.html"
-    return render(request, template, context)
+    status = 200 if form.is_valid() and not problem else 422
+    response = render_page(request, "audit/event_list.html", context, partial="results", status=status)
+    if request.htmx and clean_url:
+        push_url(response, clean_url)
+    return response
 
 
 @require_GET
 @requires("view_audit")
-def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
+def event_detail(request: HtmxHttpRequest, event_id: str) -> HttpResponse:
     event = get_object_or_404(AuditEvent, id=event_id)
     form = AuditFilterForm(request.GET)
     return render(
@@ -109,12 +122,11 @@ def _chain_status_context() -> dict[str, object]:
 
 @require_POST
 @requires("view_audit")
-@vary_on_headers("HX-Request")
-def verify_now(request: HttpRequest) -> HttpResponse:
+def verify_now(request: HtmxHttpRequest) -> HttpResponse:
     """Queues a verification of the whole chain for a worker (one at a time); the status box follows it."""
     run, queued = background.request_verification(request.user, request)
-    if getattr(request, "htmx", False):
-        return render(request, "audit/event_list.html#chain-status", _chain_status_context())
+    if request.htmx:
+        return render_page(request, "audit/event_list.html", _chain_status_context(), partial="chain-status")
     if run is None or not queued:
         messages.warning(request, "A verification is already running; its result will show here when it finishes.")
     elif run.status == JobStatus.DONE and run.verification is not None:
@@ -131,27 +143,42 @@ def verify_now(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires("view_audit")
-def verify_status(request: HttpRequest) -> HttpResponse:
+def verify_status(request: HtmxHttpRequest) -> HttpResponse:
     """The chain-status box alone, polled by htmx while a verification runs."""
     return render(request, "audit/event_list.html#chain-status", _chain_status_context())
 
 
 @require_GET
 @requires("view_audit")
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: HtmxHttpRequest) -> HttpResponse:
     return _export(request, "csv")
 
 
 @require_GET
 @requires("view_audit")
-def export_jsonl(request: HttpRequest) -> HttpResponse:
+def export_jsonl(request: HtmxHttpRequest) -> HttpResponse:
     return _export(request, "jsonl")
 
 
-def _export(request: HttpRequest, fmt: str) -> HttpResponse:
+def _refuse_export(request: HtmxHttpRequest, form: AuditFilterForm, fmt: str) -> HttpResponse:
+    """A bad filter or format: recorded, and the list again with what to fix (the same as a bad list filter)."""
+    errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+    services.record(
+        Action.AUDIT_EXPORT,
+        Outcome.DENIED,
+        request=request,
+        details={"format": fmt[:16], "refused": "invalid_filter", "errors": errors},
+    )
+    problem = "Nothing was exported: " + (
+        "choose CSV or JSON Lines." if "format" in form.errors else "fix the filter first."
+    )
+    return _list_page(request, AuditFilterForm(form.data), problem=problem)
+
+
+def _export(request: HtmxHttpRequest, fmt: str) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest("Invalid filter: " + "; ".join(form.errors.get("until", ["check the dates"])))
+        return _refuse_export(request, form, fmt)
     event_filter = form.to_filter()
     # The export is itself audited; it covers exactly the events recorded before it.
     marker = services.record(
@@ -172,16 +199,16 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @require_POST
 @requires("view_audit")
-def export_create(request: HttpRequest) -> HttpResponse:
+def export_create(request: HtmxHttpRequest) -> HttpResponse:
     """ "Prepare export": a worker writes the file; the requester follows it on its own page."""
     form = ExportRequestForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Invalid export request: " + form.errors.as_text())
+        return _refuse_export(request, form, request.POST.get("format", ""))
     export = background.request_export(request, form.cleaned_data["format"], form.filter_params(), form.to_filter())
     return redirect("audit:exports-detail", export_id=export.id)
 
 
-def _own_export(request: HttpRequest, export_id: uuid.UUID) -> AuditExport:
+def _own_export(request: HtmxHttpRequest, export_id: uuid.UUID) -> AuditExport:
     """Only the staff member who asked for an export may follow or download it."""
     export = get_object_or_404(AuditExport, id=export_id)
     if export.requested_by_id is None or export.requested_by_id != request.user.pk:
@@ -191,8 +218,7 @@ def _own_export(request: HttpRequest, export_id: uuid.UUID) -> AuditExport:
 
 @require_GET
 @requires("view_audit")
-@vary_on_headers("HX-Request")
-def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+def export_detail(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpResponse:
     background.release_abandoned_exports()
     export = _own_export(request, export_id)
     context = {
@@ -200,13 +226,12 @@ def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
         "filter_items": sorted(export.filter_params.items()),
         "filter_qs": urlencode(export.filter_params),
     }
-    template = "audit/export_detail.html#progress" if getattr(request, "htmx", False) else "audit/export_detail.html"
-    return render(request, template, context)
+    return render_page(request, "audit/export_detail.html", context, partial="progress")
 
 
 @require_GET
 @requires("view_audit")
-def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+def export_download(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpResponse:
     export = _own_export(request, export_id)
     path = background.export_file(export)
     if path is None:

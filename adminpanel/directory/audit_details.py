@@ -9,7 +9,7 @@ from typing import Any
 from adminpanel.authsignal.errors import AuthsignalError
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import contact_digest, mask_contact
-from adminpanel.directory.problems import Problem
+from adminpanel.core.problems import Problem
 
 
 def error_details(exc: AuthsignalError) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, Unavailable
 from adminpanel.authsignal.types import Authenticator
 from adminpanel.core.masking import contact_digest, mask_contact
+from adminpanel.core.problems import Problem
 from adminpanel.directory.audit_details import describe_all, error_details
 from adminpanel.directory.methods import authenticator_label
-from adminpanel.directory.problems import Problem, upstream_problem
+from adminpanel.directory.problems import upstream_problem
 from adminpanel.directory.staff import Staff
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from adminpanel.audit.services import Outcome
 from adminpanel.core.display import has_control_characters, visible
 from adminpanel.core.masking import contact_digest
-from adminpanel.directory.problems import Problem
+from adminpanel.core.problems import Problem
 from adminpanel.directory.staff import Staff
 
 MAX_USER_ID = 255  # the audit log's column; Authsignal ids (emails, UUIDs, "123:test") are far shorter

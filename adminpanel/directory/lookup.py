@@ -12,8 +12,9 @@ from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError
 from adminpanel.authsignal.types import Authenticator, User, UserAction, UserSummary
 from adminpanel.core.masking import contact_digest, is_contact, mask_contact
+from adminpanel.core.problems import Problem
 from adminpanel.directory.audit_details import describe_all, error_details, error_details_from
-from adminpanel.directory.problems import Problem, upstream_problem
+from adminpanel.directory.problems import upstream_problem
 from adminpanel.directory.staff import Staff
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

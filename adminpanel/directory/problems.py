@@ -1,19 +1,9 @@
-"""What went wrong, for the agent: a message and the HTTP status that fits it, from refusals and Authsignal errors."""
+"""An Authsignal failure as the agent sees it: a message in words and the HTTP status that fits it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
-
-
-@dataclass
-class Problem:
-    """A refusal or failure to show the agent: the message and the HTTP status that fits it."""
-
-    message: str
-    status: int
-    retry_after: float | None = None
+from adminpanel.core.problems import Problem
 
 
 def upstream_problem(exc: AuthsignalError) -> Problem:

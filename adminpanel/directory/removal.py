@@ -9,11 +9,12 @@ from adminpanel.audit.services import Action, Outcome
 from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, RateLimited, Unavailable
 from adminpanel.authsignal.types import Authenticator
+from adminpanel.core.problems import Problem
 from adminpanel.directory import confirmations, lockout
 from adminpanel.directory.audit_details import describe, describe_all, error_details
 from adminpanel.directory.locks import HeldLock, LockBusy, user_lock
 from adminpanel.directory.methods import authenticator_label
-from adminpanel.directory.problems import Problem, upstream_problem
+from adminpanel.directory.problems import upstream_problem
 from adminpanel.directory.staff import Staff
 
 BUSY = "Someone else is changing this user's authenticators right now. Open the dialog again in a moment."

@@ -6,31 +6,21 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
 from adminpanel.core.masking import is_contact
+from adminpanel.core.problems import Problem
+from adminpanel.core.rendering import HtmxHttpRequest, render_page
 from adminpanel.directory import enrollment, lookup, removal
 from adminpanel.directory.forms import EnrollForm, RemoveForm, SearchForm
 from adminpanel.directory.id_checks import unusable_ids
 from adminpanel.directory.methods import ENROLLABLE, authenticator_label
-from adminpanel.directory.problems import Problem
 from adminpanel.directory.staff import Staff
-
-
-def _render(request: HttpRequest, template: str, partial: str | None, context: dict, status: int = 200) -> HttpResponse:
-    """The whole page, or only its fragment for htmx; the status stays honest either way (see base.html)."""
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    if status == 503 and context.get("problem") and context["problem"].retry_after:
-        response["Retry-After"] = str(int(context["problem"].retry_after + 0.999))
-    return response
 
 
 def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -38,7 +28,7 @@ def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Cal
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapper(request: HttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
+        def wrapper(request: HtmxHttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
             staff = Staff(request.user, request)
             problem = unusable_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
             if problem:
@@ -56,7 +46,7 @@ def _status(problem: Problem | None, default: int = 200) -> int:
 
 @require_GET
 @requires("view_directory")
-def user_search(request: HttpRequest) -> HttpResponse:
+def user_search(request: HtmxHttpRequest) -> HttpResponse:
     has_query = bool(request.GET.get("q", "").strip())
     form = SearchForm(request.GET if has_query else None)
     result, status = None, 200
@@ -73,7 +63,7 @@ def user_search(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     context = {"form": form, "result": result, "problem": result.problem if result else None}
-    return _render(request, "directory/user_search.html", "results", context, status)
+    return render_page(request, "directory/user_search.html", context, partial="results", status=status)
 
 
 def _detail_context(detail: lookup.UserDetail) -> dict:
@@ -90,51 +80,41 @@ def _detail_context(detail: lookup.UserDetail) -> dict:
 @require_GET
 @requires("view_directory")
 @_checked_user_id(Action.USER_VIEW)
-def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+def user_detail(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     detail = lookup.load_user(Staff(request.user, request), user_id)
     if detail.problem:
-        return _render(
-            request,
-            "directory/user_detail.html",
-            None,
-            _detail_context(detail),
-            detail.problem.status,
-        )
+        return render_page(request, "directory/user_detail.html", _detail_context(detail), status=detail.problem.status)
     if not detail.found:
         return render(request, "directory/user_not_found.html", {"user_id": user_id}, status=404)
-    return _render(request, "directory/user_detail.html", None, _detail_context(detail))
+    return render_page(request, "directory/user_detail.html", _detail_context(detail))
 
 
 @require_POST
 @requires("reveal_pii")
 @_checked_user_id(Action.PII_REVEAL)
-def reveal(request: HttpRequest, user_id: str) -> HttpResponse:
+def reveal(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     field_name = request.POST.get("field")
     if field_name not in lookup.REVEALABLE:
         problem = Problem("Choose the email, the phone number or the user id.", 400)
         return render(request, "directory/reveal.html", {"problem": problem}, status=400)
     value, problem = lookup.reveal_contact(Staff(request.user, request), user_id, field_name)
     context = {"value": value, "field": field_name, "problem": problem, "user_id": user_id}
-    return _render(request, "directory/reveal.html", "value", context, _status(problem))
+    return render_page(request, "directory/reveal.html", context, partial="value", status=_status(problem))
 
 
 @require_http_methods(["GET", "POST"])
 @requires("enroll_authenticator")
 @_checked_user_id(Action.AUTHENTICATOR_ENROLL)
-def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
+def enroll(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     if request.method == "GET":
         method = request.GET.get("method")
         form = EnrollForm(initial={"method": method if method in ENROLLABLE else "EMAIL_OTP"})
-        return _render(
-            request,
-            "directory/enroll.html",
-            "form",
-            {"form": form, "user_id": user_id, "enrollable": ENROLLABLE},
-        )
+        context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE}
+        return render_page(request, "directory/enroll.html", context, partial="form")
     form = EnrollForm(request.POST)
     if not form.is_valid():
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE}
-        return _render(request, "directory/enroll.html", "form", context, 422)
+        return render_page(request, "directory/enroll.html", context, partial="form", status=422)
     data = form.cleaned_data
     result = enrollment.enroll_authenticator(
         Staff(request.user, request),
@@ -146,7 +126,7 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
     )
     if result.problem:
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE, "problem": result.problem}
-        return _render(request, "directory/enroll.html", "form", context, result.problem.status)
+        return render_page(request, "directory/enroll.html", context, partial="form", status=result.problem.status)
     messages.success(request, f"Added {authenticator_label(result.authenticator)}.")
     if not request.htmx:
         return redirect(reverse("users:detail", args=[user_id]))
@@ -159,7 +139,7 @@ def enroll(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 def _remove_again(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     staff: Staff,
     form: RemoveForm,
     user_id: str,
@@ -176,13 +156,13 @@ def _remove_again(
         "authenticator_id": authenticator_id,
         "problem": problem or preview.problem,
     }
-    return _render(request, "directory/remove.html", "dialog", context, 422)
+    return render_page(request, "directory/remove.html", context, partial="dialog", status=422)
 
 
 @require_http_methods(["GET", "POST"])
 @requires("remove_authenticator")
 @_checked_user_id(Action.AUTHENTICATOR_REMOVE)
-def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
+def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
     staff = Staff(request.user, request)
     if request.method == "GET":
         preview = removal.preview_removal(staff, user_id, authenticator_id)
@@ -194,7 +174,7 @@ def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpRes
             "authenticator_id": authenticator_id,
             "problem": preview.problem,
         }
-        return _render(request, "directory/remove.html", "dialog", context, _status(preview.problem))
+        return render_page(request, "directory/remove.html", context, partial="dialog", status=_status(preview.problem))
     form = RemoveForm(request.POST)
     if not form.is_valid():
         return _remove_again(request, staff, form, user_id, authenticator_id)
@@ -219,7 +199,7 @@ def remove(request: HttpRequest, user_id: str, authenticator_id: str) -> HttpRes
             "problem": result.problem,
             "refused": True,
         }
-        return _render(request, "directory/remove.html", "dialog", context, result.problem.status)
+        return render_page(request, "directory/remove.html", context, partial="dialog", status=result.problem.status)
     if result.already_gone:
         messages.info(request, "That authenticator was already gone from Authsignal; nothing was removed.")
     else:

@@ -294,12 +294,13 @@ def test_support_staff_cannot_prepare_exports(support_client):
 
 def test_a_bad_export_request_is_refused_without_queueing(auditor_client):
     response = auditor_client.post(reverse("audit:exports-create"), {"format": "xlsx"})
-    assert response.status_code == 400
+    assert response.status_code == 422 and "choose CSV or JSON Lines" in response.content.decode()
     response = auditor_client.post(
         reverse("audit:exports-create"), {"format": "csv", "since": "2026-02-02", "until": "2026-01-01"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422 and "The end date is before the start date." in response.content.decode()
     assert not AuditExport.objects.exists()
+    assert AuditEvent.objects.filter(action="audit.export", outcome="denied").count() == 2
 
 
 def test_purge_exports_deletes_old_files_and_marks_them_expired(auditor_client, log, settings):

@@ -97,9 +97,31 @@ def test_a_date_range_filters_by_utc_day(auditor_client, log):
 
 def test_an_inverted_date_range_shows_the_form_error(auditor_client, log):
     response = auditor_client.get(LIST, {"since": "2026-02-02", "until": "2026-02-01"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"The end date is before the start date." in response.content
     assert seqs(response) == []
+
+
+def test_the_htmx_answer_to_a_bad_filter_shows_the_errors_and_the_form_again(auditor_client, log):
+    """The errors were only in the form, which htmx did not swap: they showed only after a reload."""
+    response = auditor_client.get(
+        LIST,
+        {"since": "2026-02-02", "until": "2026-02-01", "actor": ""},
+        headers={"HX-Request": "true", "HX-Trigger": "audit-filters"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422 and "<html" not in body
+    assert "No events shown: the filter needs fixing." in body and "The end date is before the start date." in body
+    assert 'id="audit-filters"' in body and 'hx-swap-oob="true"' in body  # field errors beside their fields
+    assert 'aria-invalid="true"' in body
+
+
+def test_filter_urls_drop_empty_parameters(auditor_client, log):
+    response = auditor_client.get(LIST, {"actor": "", "user": "", "action": "user.view", "outcome": "", "q": ""})
+    assert response.status_code == 302 and response["Location"] == f"{LIST}?action=user.view"
+    htmx = auditor_client.get(LIST, {"actor": "", "action": "user.view"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and htmx["HX-Push-Url"] == f"{LIST}?action=user.view"
+    assert auditor_client.get(f"{LIST}?action=user.view").status_code == 200
 
 
 def test_htmx_requests_get_only_the_results_partial(auditor_client, log):
