@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -20,6 +21,7 @@ from adminpanel.directory.methods import ENROLLABLE
 MAX_QUERY = 320  # the longest valid email address; anything longer is not a lookup we can answer
 MAX_REASON = 1000
 MAX_TICKET = 100
+UNUSUAL_NUMBER = "This number looks unusual: numbering plans say its range is not in use. Searched for it exactly."
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
@@ -32,21 +34,71 @@ def normalise_email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def normalise_phone(value: str, region: str | None = None) -> str:
-    """E.164 from any common national or international format; ValidationError if it is not a real number."""
+@dataclass(frozen=True)
+class PhoneReading:
+    """How a typed phone number was read: E.164, and whether numbering plans say it is in use."""
+
+    e164: str
+    valid: bool
+    where: str  # the country code and its region, e.g. "+44 (GB)"
+
+
+def read_phone(value: str, region: str | None = None) -> PhoneReading:
+    """Reads any common national or international format; ValidationError saying exactly why when it cannot.
+
+    A *possible* number (the right length for its country) is read even when libphonenumber calls its range
+    unassigned (`valid=False`): Authsignal stores numbers as given, and ranges such as the UK's 07700 900xxx
+    exist on real accounts. Searching finds it; enrolling refuses it with the reason.
+    """
     value = value.strip()
+    region = region or settings.PHONE_DEFAULT_REGION
     if not value or not _PHONE_CHARS.match(value) or len(value) > 40:
-        raise ValidationError("Enter a phone number, e.g. +44 7700 900123 or (415) 555-0101.", code="phone")
+        raise ValidationError("Enter a phone number, e.g. +44 7911 123456 or (415) 555-0101.", code="phone")
     try:
-        number = phonenumbers.parse(value, region or settings.PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         raise ValidationError("That is not a phone number we can read.", code="phone") from None
-    if not phonenumbers.is_valid_number(number):
+    typed_country = value.lstrip().startswith(("+", "00"))
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise ValidationError(_impossible(reason, number, region, typed_country), code="phone")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneReading(e164, phonenumbers.is_valid_number(number), _where(number))
+
+
+def _where(number: phonenumbers.PhoneNumber) -> str:
+    """ "+44 (GB)": the country code as typed or implied, and the region it belongs to."""
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    return f"+{number.country_code}" + (f" ({region})" if region and region != "ZZ" else "")
+
+
+def _impossible(reason: int, number: phonenumbers.PhoneNumber, region: str, typed_country: bool) -> str:
+    if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+        return f"+{number.country_code} is not a country code. Check the digits after the +."
+    how = {
+        phonenumbers.ValidationResult.TOO_SHORT: "too short",
+        phonenumbers.ValidationResult.TOO_LONG: "too long",
+        phonenumbers.ValidationResult.INVALID_LENGTH: "not a length numbers have there",
+        phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "too short (a local number without its area code)",
+    }.get(reason, "not a possible number")
+    if typed_country:
+        return f"That number is {how} for {_where(number)}. Check the digits."
+    return (
+        f"Read as a {region} number (the default region, {_where(number)}), it is {how}. "
+        "If it belongs to another country, type it with its country code, e.g. +44 7911 123456."
+    )
+
+
+def normalise_phone(value: str, region: str | None = None) -> str:
+    """E.164 of a number in use; ValidationError with the precise reason otherwise (for enrolling)."""
+    reading = read_phone(value, region)
+    if not reading.valid:
         raise ValidationError(
-            "That phone number is not valid for its country. Include the country code, e.g. +44.",
+            f"{reading.e164} has the right length for {reading.where}, but numbering plans say that range is not in "
+            "use, so Authsignal could not send it a code. Check the number with the user.",
             code="phone",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return reading.e164
 
 
 def normalise_base64url(value: str) -> str:
@@ -73,23 +125,31 @@ class SearchForm(forms.Form):
         data = super().clean()
         query = data.get("q")
         if query:
-            data["kind"], data["value"] = classify_query(query)
+            data["kind"], data["value"], data["note"] = classify_query(query)
         return data
 
 
-def classify_query(query: str) -> tuple[str, str]:
-    """("email", normalised) | ("phone", E.164) | ("other", as typed) — what a search box entry means."""
+def classify_query(query: str) -> tuple[str, str, str]:
+    """What a search box entry means: ("email", normalised) | ("phone", E.164) | ("other", as typed), and a note.
+
+    The note tells the agent what the dashboard made of it: a phone number that looks unusual (possible but not
+    in use), or digits that are no phone number at all and were looked up as a username and user id instead.
+    """
     if "@" in query and " " not in query:
         try:
-            return "email", normalise_email(query)
+            return "email", normalise_email(query), ""
         except ValidationError:
             pass
     if _PHONE_CHARS.match(query) and sum(ch.isdigit() for ch in query) >= 6:
         try:
-            return "phone", normalise_phone(query)
-        except ValidationError:
-            pass
-    return "other", query
+            reading = read_phone(query)
+        except ValidationError as exc:
+            return "other", query, f"Not a phone number ({exc.messages[0]}) Searched as a username and user id."
+        note = (
+            "" if reading.valid else "This number looks unusual: its range is not in use according to numbering plans."
+        )
+        return "phone", reading.e164, note
+    return "other", query, ""
 
 
 class _ActionForm(forms.Form):

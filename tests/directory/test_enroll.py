@@ -68,8 +68,8 @@ def test_enroll_passkey(support_client, emulator):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"method": "SMS", "phone_number": "12"}, "phone number"),
-        ({"method": "SMS", "phone_number": "+1 555 0000 000000"}, "not valid"),
+        ({"method": "SMS", "phone_number": "12"}, "it is too short"),
+        ({"method": "SMS", "phone_number": "+1 555 0000 000000"}, "too long for +1 (US)"),
         ({"method": "SMS", "phone_number": "<script>"}, "Enter a phone number"),
         ({"method": "EMAIL_OTP", "email": "not-an-email"}, "valid email"),
         ({"method": "PASSKEY", "credential_id": "***", "credential_public_key": "AAAA"}, "base64url"),

@@ -106,3 +106,44 @@ def test_auditors_may_not_search(request, fixture, emulator):
     assert response.status_code == 403
     assert events("access.denied")
     assert emulator.request_count == 0
+
+
+@pytest.mark.parametrize("typed", ["+44 7700 900123", "07700 900123", "+447700900123"])
+def test_a_possible_but_unusual_number_is_searched_in_e164_with_a_note(support_client, emulator, settings, typed):
+    """libphonenumber calls 07700 900xxx unassigned; bob's number is stored like that, and must be found."""
+    settings.PHONE_DEFAULT_REGION = "GB"
+    make_user("bob", phone="+447700900123", sms=("+447700900123",))
+    html = support_client.get("/users/", {"q": typed}).content.decode()
+    assert "/users/bob/" in html
+    assert "Searched by phone number <strong>+447700900123</strong>" in html
+    assert "This number looks unusual" in html
+
+
+def test_digits_that_are_no_phone_number_say_so_and_search_ids(support_client, emulator):
+    make_user("12345678901234567", username="acct")
+    html = support_client.get("/users/", {"q": "12345678901234567"}).content.decode()
+    assert "Not a phone number" in html and "too long" in html
+    assert "Searched as a username and user id." in html
+    assert "/users/12345678901234567/" in html  # the exact id still matches
+
+
+def test_a_number_written_with_its_country_code_is_never_told_to_add_one(support_client, emulator):
+    response = support_client.post(
+        "/users/u/authenticators/enroll/",
+        {"method": "SMS", "phone_number": "+44 7700 900123", "verified": "on", "reason": "r"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "+447700900123 has the right length for +44 (GB), but numbering plans say that range is not in use" in html
+    assert "country code" not in html
+    short = support_client.post(
+        "/users/u/authenticators/enroll/",
+        {"method": "SMS", "phone_number": "+44 7700 9001", "verified": "on", "reason": "r"},
+    ).content.decode()
+    assert "That number is too short (a local number without its area code) for +44 (GB)." in short
+    national = support_client.post(
+        "/users/u/authenticators/enroll/",
+        {"method": "SMS", "phone_number": "415 555 01", "verified": "on", "reason": "r"},
+    ).content.decode()
+    assert "Read as a US number (the default region, +1 (US)), it is too short." in national
+    assert emulator.request_count == 0
