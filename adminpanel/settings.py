@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "django_tasks_db",
     "adminpanel.core",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "adminpanel.urls"
+FORM_RENDERER = "adminpanel.core.forms.DashboardFormRenderer"
 WSGI_APPLICATION = "adminpanel.wsgi.application"
 
 TEMPLATES = [

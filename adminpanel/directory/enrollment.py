@@ -10,6 +10,7 @@ from adminpanel.audit.services import Action, Outcome
 from adminpanel.authsignal.connection import get_client
 from adminpanel.authsignal.errors import AuthsignalError, Unavailable
 from adminpanel.authsignal.types import Authenticator
+from adminpanel.core import dates
 from adminpanel.core.masking import contact_digest, mask_contact
 from adminpanel.core.problems import Problem
 from adminpanel.directory.audit_details import describe_all, error_details
@@ -69,12 +70,8 @@ def enroll_authenticator(
         return EnrollResult(problem=upstream_problem(exc))
     duplicate = duplicate_of(before, method, contact)
     if duplicate:
-        message = (
-            f"This user already has {authenticator_label(duplicate)} (added "
-            f"{duplicate.created_at:%d %b %Y} ). Nothing was sent to Authsignal."
-            if duplicate.created_at
-            else f"This user already has {authenticator_label(duplicate)}. Nothing was sent to Authsignal."
-        )
+        added = f" (added {dates.day(duplicate.created_at)})" if duplicate.created_at else ""
+        message = f"This user already has {authenticator_label(duplicate)}{added}. Nothing was sent to Authsignal."
         staff.audit(
             Action.AUTHENTICATOR_ENROLL,
             Outcome.DENIED,

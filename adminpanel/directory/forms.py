@@ -163,7 +163,7 @@ class _ActionForm(forms.Form):
         max_length=MAX_TICKET,
         strip=True,
         required=False,
-        help_text="Support ticket, e.g. SUP-1234 (optional).",
+        help_text="Support ticket, e.g. SUP-1234. Required for a lockout override.",
     )
 
 
@@ -184,6 +184,9 @@ class EnrollForm(_ActionForm):
         label="I confirm this contact was verified in our own system",
         error_messages={"required": "Tick the box to confirm the contact was verified in our own system."},
     )
+
+    # What a switch of method keeps from what was already typed (the contact fields differ per method).
+    KEPT_ON_SWITCH = ("reason", "ticket")
 
     FIELDS_BY_METHOD = {
         VerificationMethod.EMAIL_OTP: ["email"],

@@ -123,12 +123,36 @@ def load_user(staff: Staff, user_id: str, *, audit: bool = True) -> UserDetail:
     return detail
 
 
-def recent_audit_events(user_id: str, limit: int = 10) -> list[AuditEvent]:
-    """This user's latest audit events, newest first, for the user page."""
-    return list(AuditEvent.objects.filter(user_id=user_id).order_by("-seq").defer("details")[:limit])
+@dataclass(frozen=True)
+class StaffActionLine:
+    """One staff action on a user as the user page lists it: its final outcome, not its write-ahead rows."""
+
+    event: AuditEvent  # the newest row of the action (its outcome, or the `requested` row if none yet)
+    action: str
+    outcome: str
+    pending: bool  # only `requested` so far: still in flight, or left for `audit reconcile`
 
 
-REVEALABLE = ("email", "phone_number", "user_id")
+def recent_staff_actions(user_id: str, limit: int = 10) -> list[StaffActionLine]:
+    """This user's latest staff actions, newest first, one line per action (requested + outcome read as one)."""
+    rows = AuditEvent.objects.filter(user_id=user_id).order_by("-seq").defer("details")[: limit * 4]
+    lines: dict[tuple[object, str], StaffActionLine] = {}
+    for event in rows:  # newest first: the first row seen of an action is its final word
+        key = (event.correlation_id, event.action)
+        if key not in lines:
+            lines[key] = StaffActionLine(event, event.action, event.outcome, event.outcome == Outcome.REQUESTED)
+    return list(lines.values())[:limit]
+
+
+def refreshed_user(user_id: str) -> tuple[User | None, str]:
+    """The user's profile read again after a change (not audited: the change itself is), or why it could not be."""
+    try:
+        return get_client().get_user(user_id), ""
+    except AuthsignalError as exc:
+        return None, str(exc)
+
+
+REVEALABLE = {"email": "email", "phone_number": "phone", "user_id": "user id"}  # field -> how staff call it
 
 
 def reveal_contact(staff: Staff, user_id: str, field_name: str) -> tuple[str | None, Problem | None]:

@@ -62,6 +62,7 @@ class RemovalResult:
     already_gone: bool = False
     overridden: bool = False
     problem: Problem | None = None
+    lockout_refused: bool = False  # refused only because nothing would remain to sign in with
 
 
 def confirm_removal(
@@ -164,11 +165,7 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
             details={**described, "refused": "lockout"},
         )
         return RemovalResult(
-            remaining=before,
-            problem=Problem(
-                _lockout_message(staff, target, remaining),
-                409,
-            ),
+            remaining=before, problem=Problem(_lockout_message(staff, target, remaining), 409), lockout_refused=True
         )
     requested = staff.audit(
         Action.AUTHENTICATOR_REMOVE,

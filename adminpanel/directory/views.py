@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from adminpanel.accounts.decorators import requires
 from adminpanel.audit.services import Action
-from adminpanel.core.masking import is_contact
+from adminpanel.core.masking import is_contact, mask_contact
 from adminpanel.core.problems import Problem
 from adminpanel.core.rendering import HtmxHttpRequest, render_page
+from adminpanel.core.templatetags.display import uid
 from adminpanel.directory import enrollment, lookup, removal
 from adminpanel.directory.forms import EnrollForm, RemoveForm, SearchForm
 from adminpanel.directory.id_checks import unusable_ids
@@ -71,10 +72,28 @@ def _detail_context(detail: lookup.UserDetail) -> dict:
         "detail": detail,
         "user_id": detail.user_id,
         "problem": detail.problem,
-        "enrollable": ENROLLABLE,
-        "events": lookup.recent_audit_events(detail.user_id),
+        "staff_actions": lookup.recent_staff_actions(detail.user_id),
         "user_id_is_contact": is_contact(detail.user_id),
     }
+
+
+def _user_state(
+    request: HtmxHttpRequest, template: str, user_id: str, authenticators: list, **extra: object
+) -> HttpResponse:
+    """After a change: the profile read again, the authenticators, the staff actions and the flash, all swapped
+    out of band so no part of the page still shows the state before the change."""
+    user, profile_problem = lookup.refreshed_user(user_id)
+    context = {
+        "user_id": user_id,
+        "user": user,
+        "profile_problem": profile_problem,
+        "authenticators": authenticators,
+        "staff_actions": lookup.recent_staff_actions(user_id),
+        "user_id_is_contact": is_contact(user_id),
+        "focus_authenticators": True,
+        **extra,
+    }
+    return render(request, template, context)
 
 
 @require_GET
@@ -98,8 +117,16 @@ def reveal(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
         problem = Problem("Choose the email, the phone number or the user id.", 400)
         return render(request, "directory/reveal.html", {"problem": problem}, status=400)
     value, problem = lookup.reveal_contact(Staff(request.user, request), user_id, field_name)
-    context = {"value": value, "field": field_name, "problem": problem, "user_id": user_id}
-    return render_page(request, "directory/reveal.html", context, partial="value", status=_status(problem))
+    context = {
+        "value": value,
+        "field": field_name,
+        "what": lookup.REVEALABLE[field_name],
+        "masked": (uid(user_id) if field_name == "user_id" else mask_contact(value)) if value else "",
+        "problem": problem,
+        "user_id": user_id,
+        "staff_actions": lookup.recent_staff_actions(user_id) if request.htmx else [],
+    }
+    return render_page(request, "directory/reveal.html", context, partial="answer", status=_status(problem))
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,8 +134,10 @@ def reveal(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 @_checked_user_id(Action.AUTHENTICATOR_ENROLL)
 def enroll(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     if request.method == "GET":
+        # Switching method keeps what was typed (the method picker submits the form's other fields with it).
         method = request.GET.get("method")
-        form = EnrollForm(initial={"method": method if method in ENROLLABLE else "EMAIL_OTP"})
+        kept = {name: request.GET[name] for name in EnrollForm.KEPT_ON_SWITCH if name in request.GET}
+        form = EnrollForm(initial={**kept, "method": method if method in ENROLLABLE else "EMAIL_OTP"})
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE}
         return render_page(request, "directory/enroll.html", context, partial="form")
     form = EnrollForm(request.POST)
@@ -127,15 +156,18 @@ def enroll(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     if result.problem:
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE, "problem": result.problem}
         return render_page(request, "directory/enroll.html", context, partial="form", status=result.problem.status)
-    messages.success(request, f"Added {authenticator_label(result.authenticator)}.")
+    added = authenticator_label(result.authenticator)
+    messages.success(request, f"Added {added}.")
     if not request.htmx:
         return redirect(reverse("users:detail", args=[user_id]))
-    context = {
-        "user_id": user_id,
-        "authenticators": result.authenticators,
-        "new_id": result.authenticator.user_authenticator_id,
-    }
-    return render(request, "directory/enrolled.html", context)
+    return _user_state(
+        request,
+        "directory/enrolled.html",
+        user_id,
+        result.authenticators,
+        new_id=result.authenticator.user_authenticator_id,
+        added_label=added,
+    )
 
 
 def _remove_again(
@@ -145,10 +177,16 @@ def _remove_again(
     user_id: str,
     authenticator_id: str,
     problem: Problem | None = None,
+    *,
+    status: int = 422,
+    new_confirmation: bool = False,
 ) -> HttpResponse:
-    """The dialog again, with what to correct, keeping the original confirmation (no new one is minted)."""
+    """The dialog again with what was typed and what to correct. The original confirmation is kept unless it was
+    spent on a refusal the agent may now fix (the lockout guard, for someone allowed to override it)."""
     preview = removal.preview_removal(staff, user_id, authenticator_id)
-    preview.token = request.POST.get("token", "")
+    if not new_confirmation:
+        preview.token = request.POST.get("token", "")
+    form = RemoveForm({**form.data.dict(), "token": preview.token}) if new_confirmation else form
     context = {
         "preview": preview,
         "form": form,
@@ -156,7 +194,7 @@ def _remove_again(
         "authenticator_id": authenticator_id,
         "problem": problem or preview.problem,
     }
-    return render_page(request, "directory/remove.html", context, partial="dialog", status=422)
+    return render_page(request, "directory/remove.html", context, partial="dialog", status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -190,6 +228,11 @@ def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> Htt
     )
     if result.problem and result.problem.status == 422:  # correctable: the same confirmation stays valid
         return _remove_again(request, staff, form, user_id, authenticator_id, result.problem)
+    if result.problem and result.lockout_refused and staff.can("override_lockout"):
+        # Not a dead end for Security: the same form, filled in, with the override offered right there.
+        return _remove_again(
+            request, staff, form, user_id, authenticator_id, result.problem, status=409, new_confirmation=True
+        )
     if result.problem:
         context = {
             "result": result,
@@ -210,4 +253,4 @@ def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> Htt
         )
     if not request.htmx:
         return redirect(reverse("users:detail", args=[user_id]))
-    return render(request, "directory/removed.html", {"user_id": user_id, "authenticators": result.remaining})
+    return _user_state(request, "directory/removed.html", user_id, result.remaining)

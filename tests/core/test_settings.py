@@ -82,6 +82,15 @@ def test_demo_command_prepares_a_fresh_copy_and_prints_the_accounts(tmp_path):
     again = run_manage("demo", "--no-serve", cwd=copy)
     assert again.returncode == 0, again.stderr
     assert "Emulator already holds" in again.stdout
+    # Change something in the emulator, then start the walkthrough again: the demo data is back as it was.
+    (copy / "var" / "marker").write_text("kept")
+    with sqlite3.connect(copy / "var" / "emulator.sqlite3") as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        db.execute(f"DELETE FROM {'authenticators' if 'authenticators' in tables else tables[0]}")
+    reset = run_manage("demo", "--no-serve", "--reset", cwd=copy)
+    assert reset.returncode == 0, reset.stderr
+    assert "Demo reset: removed adminpanel.sqlite3" in reset.stdout and "Emulator seeded with" in reset.stdout
+    assert (copy / "var" / "marker").exists()  # only the demo's databases are deleted
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ def test_enroll_sms_normalises_and_swaps_the_new_row_in(support_client, emulator
     response = post(support_client, "u", htmx=True, method="SMS", phone_number="(415) 555-0123")
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="authenticators" hx-swap-oob="true"' in html and "is-new" in html
+    assert 'id="authenticators" aria-labelledby="auth-h" hx-swap-oob="true"' in html and "is-new" in html
     assert "Added SMS +1 ••• ••• 0123" in html
     from adminpanel.authsignal.connection import get_client
 

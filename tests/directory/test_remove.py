@@ -55,7 +55,7 @@ def test_remove_with_confirmation_and_audit(support_client, emulator):
     response = confirm(support_client, "u", sms.user_authenticator_id, token)
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="authenticators" hx-swap-oob="true"' in html and "Removed SMS" in html
+    assert 'id="authenticators" aria-labelledby="auth-h" hx-swap-oob="true"' in html and "Removed SMS" in html
     from adminpanel.authsignal.connection import get_client
 
     assert [a.user_authenticator_id for a in get_client().get_authenticators("u")] == [passkey.user_authenticator_id]
@@ -363,3 +363,31 @@ def test_one_of_two_passkeys_may_go(support_client, emulator):
     _, token = open_dialog(support_client, "pat", first.user_authenticator_id)
     assert confirm(support_client, "pat", first.user_authenticator_id, token).status_code == 200
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
+
+
+def test_a_lockout_refusal_keeps_the_form_and_offers_security_the_override_right_there(security_client, emulator):
+    """It was a 409 with only Close; reopening lost the reason."""
+    (only,) = make_user("bob", sms=("+447700900123",))
+    _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
+    response = confirm(security_client, "bob", only.user_authenticator_id, token, reason="SIM swap reported")
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "only way to sign in" in html and "<form" in html
+    assert "SIM swap reported" in html and 'value="SUP-9"' in html  # what was typed stays
+    assert 'name="override_lockout"' in html
+    fresh = re.search(r'name="token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert fresh != token  # the first confirmation was spent on the refusal; a new one comes with the form
+    done = confirm(
+        security_client, "bob", only.user_authenticator_id, fresh, reason="SIM swap reported", override_lockout="on"
+    )
+    assert done.status_code == 200 and "Lockout guard overridden" in done.content.decode()
+    assert outcomes("authenticator.remove") == ["denied", "requested", "succeeded"]
+
+
+def test_the_remove_fields_are_described_the_django_way(security_client, emulator):
+    (only,) = make_user("bob", sms=("+447700900123",))
+    _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
+    html = confirm(security_client, "bob", only.user_authenticator_id, token, reason="").content.decode()
+    assert 'aria-describedby="id_reason_helptext id_reason_error"' in html
+    assert 'id="id_reason_helptext"' in html and 'id="id_reason_error"' in html
+    assert "novalidate" in html

@@ -40,16 +40,23 @@ def test_search_enroll_remove_and_see_the_audit_trail(page, security_user, fresh
     expect(page.get_by_text("iPhone").first).to_be_visible()
     shot(page, "03-user-detail")
 
-    page.get_by_role("link", name="SMS", exact=True).click()
+    page.get_by_role("link", name="Enroll a verified method…").click()
+    expect(page.get_by_role("heading", name="Add Email code")).to_be_focused()  # focus moves into the panel
+    page.get_by_label("Reason").fill("Customer has a new phone; verified by call-back")
+    page.get_by_label("SMS", exact=True).check()  # switching method keeps the reason typed so far
+    expect(page.get_by_role("heading", name="Add SMS")).to_be_visible()
+    expect(page.get_by_label("Reason")).to_have_value("Customer has a new phone; verified by call-back")
     page.get_by_label("Mobile number").fill("(415) 555-0142")
     page.get_by_label("I confirm this contact was verified in our own system").check()
-    page.get_by_label("Reason").fill("Customer has a new phone; verified by call-back")
     page.get_by_label("Ticket").fill("SUP-42")
     shot(page, "04-enroll-form")
     page.get_by_role("button", name="Add SMS").click()
     expect(page.get_by_text("Added SMS +1 ••• ••• 0142.")).to_be_visible()
     new_row = page.locator("tr.is-new")
     expect(new_row).to_contain_text("SMS")
+    expect(page.get_by_role("heading", name=re.compile("^Authenticators"))).to_be_focused()
+    staff_actions = page.locator("#staff-actions")
+    expect(staff_actions).to_contain_text("authenticator.enroll")  # without a reload: every section agrees
     shot(page, "05-enrolled")
 
     new_row.get_by_role("link", name=re.compile("Remove")).click()
@@ -62,6 +69,9 @@ def test_search_enroll_remove_and_see_the_audit_trail(page, security_user, fresh
     expect(page.get_by_text("Removed SMS +1 ••• ••• 0142.")).to_be_visible()
     expect(page.locator("dialog[open]")).to_have_count(0)
     expect(page.locator("#authenticators tbody tr")).to_have_count(2)
+    expect(staff_actions).to_contain_text("authenticator.remove")
+    expect(page.get_by_role("heading", name=re.compile("^Authenticators"))).to_be_focused()
+    shot(page, "06b-removed")
     assert all(a.phone_number != "+14155550142" for a in get_client().get_authenticators("alice@example.com"))
 
     page.reload()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.utils.timezone import localtime
 
 from adminpanel.authsignal.types import Authenticator
+from adminpanel.core import dates
 from adminpanel.core.masking import mask_contact
 from adminpanel.directory import methods
 
@@ -40,27 +40,16 @@ def label(authenticator: Authenticator) -> str:
     return methods.authenticator_label(authenticator)
 
 
-# Django's |date goes through the localisation machinery on every call; a table of authenticators or events
-# formats a hundred dates per page, so these fixed English formats are done directly.
 @register.filter
 def day(value: datetime | None) -> str:
-    """26 Nov 2026"""
-    return f"{(v := localtime(value)).day} {v:%b %Y}" if value else ""
+    return dates.day(value)
 
 
 @register.filter
 def day_time(value: datetime | None) -> str:
-    """26 Nov 2026 10:52"""
-    return f"{(v := localtime(value)).day} {v:%b %Y %H:%M}" if value else ""
-
-
-@register.filter
-def short_time(value: datetime | None) -> str:
-    """26 Nov 10:52"""
-    return f"{(v := localtime(value)).day} {v:%b %H:%M}" if value else ""
+    return dates.day_time(value)
 
 
 @register.filter
 def stamp(value: datetime | None) -> str:
-    """2026-11-26 10:52:07"""
-    return f"{localtime(value):%Y-%m-%d %H:%M:%S}" if value else ""
+    return dates.stamp(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -24,6 +25,13 @@ DEMO_ACCOUNTS = [
     ("auditor", "auditor-demo-pass", AUDITOR),
     ("admin", "admin-demo-pass", None),
 ]
+# A person's name per account, so the header reads "Sam Okafor · Support", not "support Support".
+DEMO_NAMES = {
+    "support": ("Sam", "Okafor"),
+    "security": ("Priya", "Shah"),
+    "auditor": ("Ada", "Lindqvist"),
+    "admin": ("Alex", "Admin"),
+}
 
 
 class Command(BaseCommand):
@@ -32,9 +40,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Prepare everything but do not run the server.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Start the walkthrough again: delete the demo's databases (dashboard and emulator) and seed afresh.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production()
+        if options["reset"]:
+            self.stdout.write(reset_demo())
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         self.stdout.write(seed_emulator())
@@ -84,6 +99,28 @@ def refuse_production() -> None:
         raise CommandError("Refusing to create demo accounts: AUTHSIGNAL_SECRET_KEY is set (a real Authsignal tenant).")
 
 
+def reset_demo() -> str:
+    """Deletes the demo's own SQLite files (never anything else: a PostgreSQL database is refused)."""
+    from django.db import connections
+
+    from adminpanel.authsignal.connection import reset_client
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        raise CommandError("--reset only deletes the demo's SQLite files; DATABASE_URL points elsewhere.")
+    connections.close_all()
+    reset_client()
+    removed = []
+    for name in (str(database["NAME"]), str(settings.EMULATOR_STORAGE)):
+        if name == ":memory:":
+            continue
+        for path in (Path(name), Path(f"{name}-wal"), Path(f"{name}-shm")):
+            if path.exists():
+                path.unlink()
+                removed.append(path.name)
+    return f"Demo reset: removed {', '.join(removed) or 'nothing (no demo data yet)'}."
+
+
 def seed_emulator() -> str:
     from adminpanel.authsignal.connection import get_emulator
 
@@ -100,6 +137,7 @@ def ensure_demo_accounts() -> list[tuple[str, str]]:
     printed = []
     for username, password, role in DEMO_ACCOUNTS:
         user, _ = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name = DEMO_NAMES[username]
         user.set_password(password)
         user.is_superuser = user.is_staff = role is None
         user.save()
