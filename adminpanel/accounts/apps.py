@@ -1,4 +1,4 @@
-"""Staff accounts: roles (groups + permissions) and sign-in."""
+"""Staff accounts: roles (groups + permissions) and sign-in (django-allauth: second factors, step-up, SSO)."""
 
 from __future__ import annotations
 
@@ -8,3 +8,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "adminpanel.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from adminpanel.accounts import checks, signals  # noqa: F401  (registers checks and audit receivers)
