@@ -59,17 +59,17 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return sorted(factors, key=lambda m: m["id"] != "mfa_reauthenticate:webauthn")
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """Registering the first second factor right after signing in needs no second confirmation."""
+        """Managing one's own second factors needs no extra check within STAFF_STEP_UP_SECONDS of passing one,
+        nor for registering the first one right after signing in."""
         request = self.request
         user = getattr(request, "user", None)
-        if (
-            app == "allauth.mfa"
-            and user is not None
-            and user.is_authenticated
-            and not second_factor.has_second_factor(user)
-            and _signed_in_within(request, user, settings.STAFF_STEP_UP_SECONDS)
-        ):
-            return False
+        if app == "allauth.mfa" and user is not None and user.is_authenticated:
+            window = settings.STAFF_STEP_UP_SECONDS
+            mark = second_factor.passed(request)
+            if mark and time.time() - mark.get("at", 0) < window:
+                return False
+            if not second_factor.has_second_factor(user) and _signed_in_within(request, user, window):
+                return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
 

@@ -65,7 +65,8 @@ def on_used(
     action = Action.STAFF_STEP_UP if reauthenticated else Action.STAFF_SECOND_FACTOR_USE
     record(action, SUCCEEDED, request=request, actor=user, details=details)
     if authenticator.type == Authenticator.Type.RECOVERY_CODES:
-        unused = len(authenticator.wrap().get_unused_codes())
+        fresh = Authenticator.objects.filter(pk=authenticator.pk).first()  # allauth marked the code on its own copy
+        unused = len(fresh.wrap().get_unused_codes()) if fresh is not None else 0
         record(
             Action.STAFF_RECOVERY_CODE_USE,
             SUCCEEDED,

@@ -1,0 +1,11 @@
+"""Fixtures for sign-in tests: the second factor required, as in production."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def mfa_required(settings):
+    settings.STAFF_MFA_REQUIRED = True
+    return settings
