@@ -19,7 +19,7 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def totp_code(secret: str, at: float | None = None, period: int = 30) -> str:
-    """The six-digit code an authenticator app shows for `secret` (RFC 6238, SHA-1), written independently of allauth."""
+    """The six-digit code an authenticator app shows for `secret` (RFC 6238, SHA-1), computed without allauth."""
     counter = int((time.time() if at is None else at) // period)
     digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
