@@ -9,7 +9,7 @@ Use it on a view (bulk jobs: starting and approving; role changes; the lockout o
     @step_up_required(purpose="bulk.start")              # any POST needs a fresh check
     def start_job(request): ...
 
-    @step_up_required(purpose="lockout.override", when=lambda r: bool(r.POST.get("override_lockout")),
+    @step_up_required(purpose="lockout.override", when=posted_with("override_lockout", "override_lockout"),
                       keep=("reason", "ticket", "override_lockout"))
     def remove(request, ...): ...                           # GET branch: initial={**kept_fields(request)}
 
@@ -37,6 +37,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from adminpanel.accounts import second_factor
+from adminpanel.accounts.roles import perm
 from adminpanel.audit.services import DENIED, Action, record
 
 KEPT_SESSION_KEY = "staff_step_up_kept"
@@ -55,6 +56,20 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
         r.get("method") == "mfa" and r.get("reauthenticated") and now - r.get("at", 0) < settings.STAFF_STEP_UP_SECONDS
         for r in get_authentication_records(request, user)
     )
+
+
+def posted_with(field: str, capability: str | None = None) -> Callable[[HttpRequest], bool]:
+    """A `when` for step_up_required: a POST carrying `field`, by someone holding `capability` (if given).
+
+    Someone without the capability is refused by the view as before, without being asked for a step-up first.
+    """
+
+    def when(request: HttpRequest) -> bool:
+        if request.method != "POST" or field not in request.POST:
+            return False
+        return capability is None or request.user.has_perm(perm(capability))
+
+    return when
 
 
 def step_up_required(

@@ -43,3 +43,12 @@ def sign_in_with_second_factor(client: Client, user) -> Client:  # type: ignore[
     session[second_factor.SESSION_KEY] = {"user": str(user.pk), "via": "totp", "at": time.time()}
     session.save()
     return client
+
+
+def step_up_with_totp(client: Client, user, secret: str = SECRET):  # type: ignore[no-untyped-def]
+    """A real step-up: the staff member confirms with an app code on allauth's reauthentication page."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        give_totp(user, secret)
+    response = client.post("/account/reauthenticate/", {"code": totp_code(secret)})
+    assert response.status_code == 302, response
+    return response

@@ -9,6 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from adminpanel.directory import confirmations
+from tests.accounts.helpers import step_up_with_totp
 from tests.directory.conftest import HTMX, events, make_user, outcomes
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +87,9 @@ def test_removing_the_last_authenticator_is_refused_for_support(support_client, 
     assert len(get_client().get_authenticators("bob")) == 1
 
 
-def test_security_may_override_the_lockout_with_reason_and_ticket(security_client, emulator):
+def test_security_may_override_the_lockout_with_reason_and_ticket(security_client, security_user, emulator):
     (only,) = make_user("bob", sms=("+447700900123",))
+    step_up_with_totp(security_client, security_user)  # an override needs a fresh second factor
     response, token = open_dialog(security_client, "bob", only.user_authenticator_id)
     assert "override the guard" in response.content.decode()
     response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="")
