@@ -83,7 +83,8 @@ class StaffSessionTimeoutMiddleware:
         logout(request)
         if reason == "idle":
             minutes = max(1, settings.STAFF_IDLE_TIMEOUT_SECONDS // 60)
-            text = f"Your session ended after {minutes} minutes without activity. Sign in again to continue."
+            unit = "minute" if minutes == 1 else "minutes"
+            text = f"Your session ended after {minutes} {unit} without activity. Sign in again to continue."
         else:
             hours = max(1, settings.SESSION_COOKIE_AGE // 3600)
             text = f"Your session ended: sessions last at most {hours} hours. Sign in again to continue."
