@@ -32,6 +32,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Prepare everything but do not run the server.")
+        parser.add_argument(
+            "--mfa",
+            action="store_true",
+            help="Require a second factor, as in production (off by default so the demo logins work with a password).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production()
@@ -41,6 +46,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo staff accounts (username, password):")
         for username, password in ensure_demo_accounts():
             self.stdout.write(f"  {username:<10} {password}")
+        if options["mfa"]:
+            settings.STAFF_MFA_REQUIRED = True  # runserver below runs in this process
+            self.stdout.write("Second factor required: each account registers a passkey or an app at first sign-in.")
+        else:
+            self.stdout.write("Second factor optional (demo): add one from the account menu; `demo --mfa` requires it.")
         if not options["no_serve"]:
             self.stdout.write(
                 self.style.SUCCESS(f"Open http://{options['addrport']}/ and sign in with an account above.")
