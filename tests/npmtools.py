@@ -1,7 +1,7 @@
 """Test-only npm tools (a local OIDC provider, axe-core, …), installed on demand into the git-ignored .testtools/.
 
 `npm_package(name, version)` installs the pinned version once (under a file lock, so parallel test processes do
-not race) and returns the package's folder. `.ci/run` pre-installs the same pins.
+not race) and returns the package's folder. `.ci/run` pre-installs every pin in PINS: `python -m tests.npmtools`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".testtools"
+# The versions the tests use; tests ask for npm_package(name, PINS[name]).
+PINS = {
+    "oauth2-mock-server": "9.3.0",  # a local OpenID Connect provider for the SSO tests
+}
 
 
 def npm_package(name: str, version: str) -> Path:
@@ -56,3 +60,8 @@ def _installed_version(folder: Path) -> str | None:
         return json.loads((folder / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
         return None
+
+
+if __name__ == "__main__":
+    for pinned_name, pinned_version in PINS.items():
+        print(f"{pinned_name}@{pinned_version}: {npm_package(pinned_name, pinned_version)}")

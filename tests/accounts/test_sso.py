@@ -18,11 +18,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from adminpanel.audit.models import AuditEvent
-from tests.npmtools import npm_package
+from tests.npmtools import PINS, npm_package
 
 pytestmark = pytest.mark.django_db
 
-OAUTH2_MOCK_SERVER = "9.3.0"
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 
 
@@ -37,7 +36,7 @@ def oidc_provider(tmp_path_factory):
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed for the SSO tests (apt-get install nodejs npm); .ci/run installs it")
-    package = npm_package("oauth2-mock-server", OAUTH2_MOCK_SERVER)
+    package = npm_package("oauth2-mock-server", PINS["oauth2-mock-server"])
     claims_file = tmp_path_factory.mktemp("oidc") / "claims.json"
     claims_file.write_text("{}")
     process = subprocess.Popen(
