@@ -18,7 +18,9 @@ from adminpanel.audit.services import FAILED, SUCCEEDED, Action, record
 
 
 def _describe(authenticator: Authenticator) -> dict[str, Any]:
-    details: dict[str, Any] = {"type": str(authenticator.type), "authenticator": authenticator.pk}
+    details: dict[str, Any] = {"type": str(authenticator.type)}
+    if authenticator.pk is not None:  # None once deleted
+        details["authenticator"] = authenticator.pk
     if authenticator.type == Authenticator.Type.WEBAUTHN:
         details["name"] = str(authenticator.wrap().name)[:100]
     return details

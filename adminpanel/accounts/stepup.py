@@ -14,9 +14,10 @@ Use it on a view (bulk jobs: starting and approving; role changes; the lockout o
     def remove(request, ...): ...                           # GET branch: initial={**kept_fields(request)}
 
 Without `keep`, allauth keeps the whole POST and replays it once the check has passed (the action then happens
-without a second click). With `keep`, the named fields are kept and the staff member lands back on the same page
-(a GET of the same URL) with them filled in, to look again and confirm. Services and tests can call
-`step_up_is_fresh(request)` directly. A staff member who has no second factor yet is sent to register one.
+without a second click); an htmx request instead comes back to the page it was sent from. With `keep`, the named
+fields are kept and the staff member lands back on the same page (a GET of the same URL) with them filled in, to
+look again and confirm. Services and tests can call `step_up_is_fresh(request)` directly. A staff member who has
+no second factor yet is sent to register one.
 """
 
 from __future__ import annotations
@@ -104,15 +105,21 @@ def ask_for_step_up(request: HttpRequest, *, purpose: str, keep: tuple[str, ...]
             "This action needs a second factor checked just now. Register a passkey or an authenticator app first.",
         )
         return _redirect(request, reverse("mfa_index"))
-    if keep is None:
+    htmx = getattr(request, "htmx", False)
+    if keep is None and not htmx:
         raise ReauthenticationRequired()  # allauth keeps the request and replays it after the check
-    request.session[KEPT_SESSION_KEY] = {
-        "path": request.path,
-        "fields": {name: request.POST.get(name, "") for name in keep if name in request.POST},
-        "at": time.time(),
-    }
+    if keep is not None:
+        request.session[KEPT_SESSION_KEY] = {
+            "path": request.path,
+            "fields": {name: request.POST.get(name, "") for name in keep if name in request.POST},
+            "at": time.time(),
+        }
+        back_to = request.get_full_path()
+    else:
+        # A fragment cannot be replayed into a whole page: come back to the page the request came from.
+        back_to = request.htmx.current_url_abs_path or "/"  # type: ignore[attr-defined]
     check_url = get_adapter().get_reauthentication_methods(request.user)[0]["url"]
-    return _redirect(request, f"{check_url}?{urlencode({'next': request.get_full_path()})}")
+    return _redirect(request, f"{check_url}?{urlencode({'next': back_to})}")
 
 
 def kept_fields(request: HttpRequest) -> dict[str, str]:

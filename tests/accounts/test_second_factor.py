@@ -157,3 +157,20 @@ def test_a_staff_passkey_is_not_an_authsignal_authenticator(client, support_user
     client.force_login(support_user)
     page = client.get("/account/").content.decode()
     assert "nothing to do with the end-users' Authsignal authenticators" in page
+
+
+@pytest.mark.django_db(transaction=True)  # allauth announces new recovery codes on commit, inside the request
+def test_removing_a_factor_and_renewing_recovery_codes_are_recorded(support_user, audit_log_flushable):
+    totp = give_totp(support_user)
+    RecoveryCodes.activate(support_user)
+    client = sign_in_with_second_factor(Client(), support_user)  # a factor passed just now: no extra check
+    assert client.post("/account/recovery-codes/generate/").status_code == 302
+    assert client.post("/account/totp/deactivate/").status_code == 302
+    assert not Authenticator.objects.filter(user=support_user).exists()  # the codes went with the last factor
+    factor_events = AuditEvent.objects.filter(action__startswith="staff.second_factor.").order_by("seq")
+    assert [(e.action, e.details["type"]) for e in factor_events] == [
+        ("staff.second_factor.reset", "recovery_codes"),
+        ("staff.second_factor.remove", "totp"),
+        ("staff.second_factor.remove", "recovery_codes"),
+    ]
+    assert factor_events.first().details["authenticator"] != totp.pk  # the renewed codes, not the app

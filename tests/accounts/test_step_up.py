@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django_htmx.middleware import HtmxDetails
 
 from adminpanel.accounts.stepup import step_up_is_fresh, step_up_required
 from adminpanel.audit.models import AuditEvent
@@ -170,3 +171,18 @@ def test_deleting_a_staff_second_factor_in_the_admin_needs_a_step_up(django_user
     assert Authenticator.objects.filter(pk=lost.pk).exists()
     client.post(response["Location"], {"code": totp_code(SECRET)})
     assert not Authenticator.objects.filter(pk=lost.pk).exists()
+
+
+def test_an_htmx_request_is_sent_to_the_check_and_back_to_its_page(security_user, rf):
+    @step_up_required(purpose="bulk.approve")
+    def approve(request):
+        return HttpResponse("approved")
+
+    give_totp(security_user)
+    client = sign_in_with_second_factor(Client(), security_user)
+    request = rf.post("/bulk/7/approve/", headers={**HTMX, "HX-Current-URL": "http://testserver/bulk/7/?tab=rows"})
+    request.user, request.session = security_user, client.session
+    request.htmx = HtmxDetails(request)
+    response = approve(request)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/account/reauthenticate/?next=%2Fbulk%2F7%2F%3Ftab%3Drows"
