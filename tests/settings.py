@@ -35,4 +35,4 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True
 # exercised by tests/accounts/test_throttle_gunicorn.py. The second factor is required only where a test says so.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 STAFF_MFA_REQUIRED = False
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # Chromium's virtual authenticator on http://localhost
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False  # fido2 2 accepts http://localhost itself: the origin is really checked
