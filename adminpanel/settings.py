@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -254,6 +255,9 @@ OIDC_TRUST_IDP_MFA = envbool("OIDC_TRUST_IDP_MFA", False)
 OIDC_SIGNUP_WITHOUT_ROLE = envbool("OIDC_SIGNUP_WITHOUT_ROLE", True)
 SOCIALACCOUNT_PROVIDERS: dict = {}
 if OIDC_ISSUER_URL:
+    # The SSO button's POST is answered with a redirect to the IdP, which form-action must allow.
+    _issuer = urlsplit(OIDC_ISSUER_URL)
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_issuer.scheme}://{_issuer.netloc}"]
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
         "OAUTH_PKCE_ENABLED": True,
         "APPS": [

@@ -9,3 +9,6 @@ import pytest
 def mfa_required(settings):
     settings.STAFF_MFA_REQUIRED = True
     return settings
+
+
+from tests.oidc import oidc_provider  # noqa: E402,F401  (fixture: a local OIDC provider process)

@@ -44,7 +44,9 @@ def test_oidc_is_configured_from_the_environment(tmp_path):
         "OIDC_PROVIDER_NAME": "Okta",
         "OIDC_ROLE_MAP": "okta-support:Support,okta-sec:Security",
     }
-    values = settings_of(tmp_path, ["SOCIALACCOUNT_PROVIDERS", "OIDC_TRUST_IDP_MFA"], **env)
+    values = settings_of(tmp_path, ["SOCIALACCOUNT_PROVIDERS", "OIDC_TRUST_IDP_MFA", "SECURE_CSP"], **env)
+    # The browser follows the SSO form's redirect to the IdP only if the CSP's form-action allows it.
+    assert values["SECURE_CSP"]["form-action"] == ["'self'", "https://example.okta.com"]
     (app,) = values["SOCIALACCOUNT_PROVIDERS"]["openid_connect"]["APPS"]
     assert app == {
         "provider_id": "sso",

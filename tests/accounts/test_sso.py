@@ -5,11 +5,6 @@ dashboard's own second factor is still required unless the IdP's MFA is trusted 
 from __future__ import annotations
 
 import json
-import select
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,82 +13,14 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from adminpanel.audit.models import AuditEvent
-from tests.npmtools import PINS, npm_package
+from tests.oidc import Provider, person, use_provider
 
 pytestmark = pytest.mark.django_db
-
-SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
-
-
-@dataclass
-class Provider:
-    issuer: str
-    claims_file: Path
-
-
-@pytest.fixture(scope="module")
-def oidc_provider(tmp_path_factory):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is needed for the SSO tests (apt-get install nodejs npm); .ci/run installs it")
-    package = npm_package("oauth2-mock-server", PINS["oauth2-mock-server"])
-    claims_file = tmp_path_factory.mktemp("oidc") / "claims.json"
-    claims_file.write_text("{}")
-    process = subprocess.Popen(
-        [node, str(SCRIPT), str(package), str(claims_file)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], 20)
-        if not ready:
-            pytest.fail("the local OIDC provider did not start within 20 s")
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        if not line:
-            pytest.fail(f"the local OIDC provider exited: {process.stderr.read()}")  # type: ignore[union-attr]
-        yield Provider(json.loads(line)["issuer"], claims_file)
-    finally:
-        process.stdin.close()  # type: ignore[union-attr]
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
 def sso(settings, oidc_provider):
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "OAUTH_PKCE_ENABLED": True,
-            "APPS": [
-                {
-                    "provider_id": "sso",
-                    "name": "Okta",
-                    "client_id": "authenticator-admin",
-                    "secret": "local-test-secret",
-                    "settings": {"server_url": oidc_provider.issuer},
-                }
-            ],
-        }
-    }
-    settings.OIDC_ROLE_MAP = "okta-support:Support,okta-sec:Security"
-    settings.OIDC_GROUPS_CLAIM = "groups"
-    return oidc_provider
-
-
-def person(username: str, groups: list[str], amr: list[str] | None = None) -> dict:
-    return {
-        "sub": f"okta|{username}",
-        "preferred_username": username,
-        "email": f"{username}@example.com",
-        "email_verified": True,
-        "name": f"{username.title()} Example",
-        "groups": groups,
-        "amr": amr or ["pwd"],
-    }
+    return use_provider(settings, oidc_provider)
 
 
 def sso_sign_in(client: Client, provider: Provider, claims: dict):  # type: ignore[no-untyped-def]
