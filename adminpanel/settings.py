@@ -238,6 +238,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
 }
 MFA_ADAPTER = "adminpanel.accounts.adapters.StaffMFAAdapter"
+MFA_FORMS = {
+    "add_webauthn": "adminpanel.accounts.forms.StaffAddWebAuthnForm",
+    "authenticate_webauthn": "adminpanel.accounts.forms.StaffAuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "adminpanel.accounts.forms.StaffReauthenticateWebAuthnForm",
+}
 MFA_SUPPORTED_TYPES = ["webauthn", "totp", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is the second factor, after the password
 MFA_TOTP_ISSUER = "Authenticator Admin"

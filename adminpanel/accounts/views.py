@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from adminpanel.audit.services import DENIED, Action, record
+from adminpanel.audit.services import DENIED, FAILED, Action, record
 
 THROTTLED_CODE = "too_many_login_attempts"
 
@@ -33,6 +33,14 @@ def _throttled_form(response: HttpResponse) -> Any:
     return None
 
 
+def _refused_passkey(response: HttpResponse) -> Any:
+    """The staff member whose posted passkey answer allauth refused on this page, if any."""
+    form = (getattr(response, "context_data", None) or {}).get("webauthn_form")
+    if form is None or not form.is_bound or getattr(form, "_errors", None) is None or not form.errors:
+        return None
+    return form.user
+
+
 def answers_429_when_throttled(action: str, step: str) -> Callable[[View], View]:
     """Wraps an allauth view: its rate-limit refusal keeps the page and its message, with status 429, audited."""
 
@@ -40,7 +48,9 @@ def answers_429_when_throttled(action: str, step: str) -> Callable[[View], View]
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             response = view(request, *args, **kwargs)
-            form = _throttled_form(response) if request.method == "POST" else None
+            if request.method != "POST":
+                return response
+            form = _throttled_form(response)
             if form is not None:
                 response.status_code = 429
                 actor = getattr(form, "user", None)
@@ -48,6 +58,9 @@ def answers_429_when_throttled(action: str, step: str) -> Callable[[View], View]
                 if actor is None:
                     details["username"] = str(request.POST.get("login", ""))[:150]
                 record(action, DENIED, request=request, actor=actor, details=details)
+            elif _refused_passkey(response):
+                # allauth signals a wrong code, not a refused passkey: record that here.
+                record(action, FAILED, request=request, actor=_refused_passkey(response), details={"type": "webauthn"})
             return response
 
         return wrapper
@@ -68,6 +81,8 @@ class StepUpWithPasskeyView(webauthn_views.ReauthenticateWebAuthnView):
         throttled = any(e.code == THROTTLED_CODE for errors in form.errors.as_data().values() for e in errors)
         for message in form.errors.get("credential", []):
             messages.error(self.request, message)
+        if not throttled:
+            record(Action.STAFF_STEP_UP, FAILED, request=self.request, details={"type": "webauthn"})
         if throttled:
             record(
                 Action.STAFF_STEP_UP,

@@ -173,3 +173,19 @@ def test_removing_a_factor_and_renewing_recovery_codes_are_recorded(support_user
         ("staff.second_factor.remove", "totp"),
         ("staff.second_factor.remove", "recovery_codes"),
     ]
+
+
+@pytest.mark.parametrize("answer", ['{"id": "forged"}', '{"rawId": 7}', "[1, 2]", '"text"'])
+def test_a_malformed_passkey_answer_is_refused_not_a_server_error(support_user, answer):
+    give_totp(support_user)
+    client = Client()
+    sign_in_password(client, "sam.support")
+    response = client.post("/account/authenticate/", {"credential": answer})
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    assert client.get("/users/")["Location"].startswith("/login/")
+    assert AuditEvent.objects.get(action="staff.second_factor.use", outcome="failed").details == {"type": "webauthn"}
+    signed_in = sign_in_with_second_factor(Client(), support_user)
+    added = signed_in.post("/account/webauthn/add/", {"name": "Forged", "credential": answer})
+    assert added.status_code == 200 and "Incorrect code." in added.content.decode()
+    assert not Authenticator.objects.filter(user=support_user, type=Authenticator.Type.WEBAUTHN).exists()

@@ -84,6 +84,12 @@ def test_passkey_sign_in_and_step_up_before_a_lockout_override(
     expect(page.get_by_role("heading", name="Confirm with your passkey")).to_be_visible()
     shot(page, "27-step-up")
     assert len(get_client().get_authenticators("bob")) == 1  # nothing happened before the check
+    # A forged passkey answer is refused: back on the same check, told so, recorded.
+    forge = "(v) => { const c = document.querySelector('[name=credential]'); c.value = v; c.form.submit(); }"
+    page.evaluate(forge, '{"id": "forged"}')
+    shot(page, "27b-forged-passkey-refused")
+    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/account/webauthn/reauthenticate/\?next="))
     page.get_by_role("button", name="Use my passkey").click()
 
     expect(page).to_have_url(re.compile(rf"/users/bob/authenticators/{only.user_authenticator_id}/remove/$"))
@@ -109,6 +115,7 @@ def test_passkey_sign_in_and_step_up_before_a_lockout_override(
         ("staff.second_factor.add", "succeeded"),  # the recovery codes that came with it
     ]
     assert ("staff.second_factor.use", "succeeded") in trail
-    assert trail.index(("staff.step_up", "denied")) < trail.index(("staff.step_up", "succeeded"))
+    asked, refused = trail.index(("staff.step_up", "denied")), trail.index(("staff.step_up", "failed"))
+    assert asked < refused < trail.index(("staff.step_up", "succeeded"))
     assert ("lockout.override", "succeeded") in trail
     assert not page.console_errors
