@@ -72,3 +72,22 @@ def test_the_demo_keeps_the_second_factor_optional_unless_asked(tmp_path):
     required = run_manage("demo", "--no-serve", "--mfa", APP_VAR_DIR=str(tmp_path))
     assert required.returncode == 0, required.stderr
     assert "Second factor required" in required.stdout
+
+
+def test_the_deploy_checks_name_each_unsafe_sign_in_setting(settings):
+    from adminpanel.accounts.checks import check_second_factor_required, check_sso_role_map
+
+    settings.STAFF_MFA_REQUIRED = True
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"}}
+    assert check_second_factor_required(None) == []
+    settings.STAFF_MFA_REQUIRED = False
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [w.id for w in check_second_factor_required(None)] == [
+        "adminpanel.W101",
+        "adminpanel.W102",
+        "adminpanel.W103",
+    ]
+    settings.OIDC_ROLE_MAP = "okta-sec:Security,broken"
+    assert [e.id for e in check_sso_role_map(None)] == ["adminpanel.E101"]
