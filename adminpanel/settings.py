@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +42,12 @@ INSTALLED_APPS = [
     "adminpanel.authsignal",
     "adminpanel.audit",
     "adminpanel.directory",
+    # Staff sign-in (django-allauth): password, second factors, SSO.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -54,9 +61,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "adminpanel.accounts.middleware.StaffSessionTimeoutMiddleware",
+    "adminpanel.accounts.middleware.SecondFactorRequiredMiddleware",
     "adminpanel.core.middleware.HtmxLoginRedirectMiddleware",
 ]
 
@@ -76,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "adminpanel.core.context_processors.dashboard",
+                "adminpanel.accounts.context_processors.second_factor_context",
             ],
         },
     },
@@ -107,6 +118,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -203,3 +218,71 @@ PHONE_DEFAULT_REGION = (envstr("PHONE_DEFAULT_REGION") or "US").upper()
 AUDIT_TRUST_X_FORWARDED_FOR = envbool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 # A filter matching more events than this is exported by a background worker instead of streamed.
 AUDIT_EXPORT_BACKGROUND_OVER = envint("AUDIT_EXPORT_BACKGROUND_OVER", 50_000)
+
+# --- Staff sign-in (django-allauth): second factor, step-up, throttling, sessions, SSO ---
+# Rate limits and used TOTP codes live in the cache, so it must be shared by every worker: the database
+# (table made by a migration) unless REDIS_URL points at Redis.
+_redis_url = envstr("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+    if _redis_url
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "adminpanel_cache"}
+}
+STAFF_MFA_REQUIRED = envbool("STAFF_MFA_REQUIRED", not DEBUG)
+STAFF_STEP_UP_SECONDS = envint("STAFF_STEP_UP_SECONDS", 300)
+STAFF_IDLE_TIMEOUT_SECONDS = envint("STAFF_IDLE_TIMEOUT_SECONDS", 15 * 60)
+# The absolute limit is SESSION_COOKIE_AGE (DJANGO_SESSION_AGE, 8 hours).
+
+ACCOUNT_ADAPTER = "adminpanel.accounts.adapters.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]  # sign-up itself is closed (the adapter says so)
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False  # the session ends with the browser, as before
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = STAFF_STEP_UP_SECONDS
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    # Failed sign-ins (password or second-factor code): per client IP and per username.
+    "login_failed": "10/m/ip,5/5m/key",
+    "reauthenticate": "10/m/user",
+    "signup": "20/m/ip",
+}
+MFA_ADAPTER = "adminpanel.accounts.adapters.StaffMFAAdapter"
+MFA_FORMS = {
+    "add_webauthn": "adminpanel.accounts.forms.StaffAddWebAuthnForm",
+    "authenticate_webauthn": "adminpanel.accounts.forms.StaffAuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "adminpanel.accounts.forms.StaffReauthenticateWebAuthnForm",
+}
+MFA_SUPPORTED_TYPES = ["webauthn", "totp", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is the second factor, after the password
+MFA_TOTP_ISSUER = "Authenticator Admin"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False  # tests on http://localhost only, never here
+
+SOCIALACCOUNT_ADAPTER = "adminpanel.accounts.adapters.StaffSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never attach an SSO identity to a local account by e-mail
+SOCIALACCOUNT_LOGIN_ON_GET = False
+OIDC_ISSUER_URL = envstr("OIDC_ISSUER_URL") or ""
+OIDC_PROVIDER_NAME = envstr("OIDC_PROVIDER_NAME") or "single sign-on"
+OIDC_GROUPS_CLAIM = envstr("OIDC_GROUPS_CLAIM") or "groups"
+OIDC_ROLE_MAP = envstr("OIDC_ROLE_MAP") or ""
+OIDC_TRUST_IDP_MFA = envbool("OIDC_TRUST_IDP_MFA", False)
+OIDC_SIGNUP_WITHOUT_ROLE = envbool("OIDC_SIGNUP_WITHOUT_ROLE", True)
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if OIDC_ISSUER_URL:
+    # The SSO button's POST is answered with a redirect to the IdP, which form-action must allow.
+    _issuer = urlsplit(OIDC_ISSUER_URL)
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_issuer.scheme}://{_issuer.netloc}"]
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": OIDC_PROVIDER_NAME,
+                "client_id": envstr("OIDC_CLIENT_ID") or "",
+                "secret": envstr("OIDC_CLIENT_SECRET") or "",
+                "settings": {"server_url": OIDC_ISSUER_URL},
+            }
+        ],
+    }

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from adminpanel.core import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("adminpanel.accounts.urls")),  # /login/, /logout/, /account/… (staff sign-in)
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("users/", include("adminpanel.directory.urls")),
@@ -20,3 +18,4 @@ urlpatterns = [
 ]
 
 handler403 = "adminpanel.audit.views.permission_denied"
+handler429 = "adminpanel.accounts.views.too_many_requests"  # allauth's rate limits answer through it

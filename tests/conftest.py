@@ -69,6 +69,16 @@ def fresh_emulator():
     connection.reset_client()
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Sign-in rate limits and used TOTP codes live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def audit_log_flushable(transactional_db):
     """For transaction=True tests that append audit events: empty the append-only log before the flush."""

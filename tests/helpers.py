@@ -1,12 +1,15 @@
-"""Helpers shared by the test packages: users in the emulator, audit-log access, a real gunicorn dashboard."""
+"""Helpers shared by the test packages: staff sign-in, users in the emulator, the audit log, a real gunicorn."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -16,16 +19,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from adminpanel.accounts import second_factor
 from adminpanel.audit import triggers
 from adminpanel.audit.models import AuditEvent
 from adminpanel.authsignal.connection import get_client
 
 ROOT = Path(__file__).resolve().parent.parent
 HTMX = {"HX-Request": "true"}
+
+
+# --- staff signing in: a password, a TOTP code computed here (RFC 6238), or straight in ---
+
+
+PASSWORD = "correct horse battery staple"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str, at: float | None = None, period: int = 30) -> str:
+    """The six-digit code an authenticator app shows for `secret` (RFC 6238, SHA-1), computed without allauth."""
+    counter = int((time.time() if at is None else at) // period)
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def give_totp(user, secret: str = SECRET) -> Authenticator:
+    """An authenticator app registered for `user` (as if done on the registration page earlier)."""
+    return TOTP.activate(user, secret).instance
+
+
+def sign_in_password(client: Client, username: str, password: str = PASSWORD, **extra):  # type: ignore[no-untyped-def]
+    return client.post("/login/", {"login": username, "password": password}, **extra)
+
+
+def sign_in_with_second_factor(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
+    """force_login plus the session's "second factor passed" mark: what a full sign-in leaves behind."""
+    client.force_login(user)
+    session = client.session
+    session[second_factor.SESSION_KEY] = {"user": str(user.pk), "via": "totp", "at": time.time()}
+    session.save()
+    return client
+
+
+def step_up_with_totp(client: Client, user, secret: str = SECRET):  # type: ignore[no-untyped-def]
+    """A real step-up: the staff member confirms with an app code on allauth's reauthentication page."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        give_totp(user, secret)
+    response = client.post("/account/reauthenticate/", {"code": totp_code(secret)})
+    assert response.status_code == 302, response
+    return response
 
 
 # --- end-users in the emulator, and what the audit log says about them ---
@@ -161,8 +210,7 @@ class Dashboard:
 
     def client_for(self, user: object) -> StaffSession:
         """An HTTP client signed in as `user` (a session made the way Django's test client makes one)."""
-        django_client = Client()
-        django_client.force_login(user)  # type: ignore[arg-type]
+        django_client = sign_in_with_second_factor(Client(), user)
         http = httpx.Client(base_url=self.base_url, timeout=30, follow_redirects=False)
         http.cookies.set(settings.SESSION_COOKIE_NAME, django_client.cookies[settings.SESSION_COOKIE_NAME].value)
         self.clients.append(http)
@@ -200,6 +248,7 @@ class StaffSession:
 @contextmanager
 def running_dashboard(env: dict[str, str], tmp_path: Path, *, workers: int = 1) -> Iterator[Dashboard]:
     """gunicorn with the project's gunicorn.conf.py, in its own process group so a test can SIGKILL all of it."""
+    _production_cache_table()
     port = free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("wb") as log:
@@ -237,6 +286,16 @@ def running_dashboard(env: dict[str, str], tmp_path: Path, *, workers: int = 1) 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 dashboard.kill()
+
+
+def _production_cache_table() -> None:
+    """The test database was migrated with the tests' in-memory cache; production shares a database cache."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    database_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "adminpanel_cache"}
+    with override_settings(CACHES={"default": database_cache}):
+        call_command("createcachetable", verbosity=0)
 
 
 def _wait_until_up(dashboard: Dashboard, timeout: float = 30) -> None:

@@ -6,6 +6,8 @@ what production runs; only the static files are served from the source folders, 
 
 from __future__ import annotations
 
+import os
+
 from adminpanel.settings import *  # noqa: F403
 
 STORAGES = {
@@ -13,3 +15,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# The throttle test's own proof: with a per-process cache the right password must get through.
+if os.environ.get("GUNICORN_TEST_CACHE") == "per-process":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

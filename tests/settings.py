@@ -31,3 +31,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         or os.path.join(tempfile.gettempdir(), f"adminpanel-test-{os.getpid()}.sqlite3")
     }
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True
+# Sign-in: each test process has its own cache (cleared per test); the shared database cache of production is
+# exercised by tests/accounts/test_throttle_gunicorn.py. The second factor is required only where a test says so.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+STAFF_MFA_REQUIRED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False  # fido2 2 accepts http://localhost itself: the origin is really checked

@@ -1,4 +1,4 @@
-"""Staff accounts: roles (groups + permissions) and sign-in."""
+"""Staff accounts: roles (groups + permissions) and sign-in (django-allauth: second factors, step-up, SSO)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from adminpanel.accounts import audit_trail
+        from adminpanel.accounts import audit_trail, checks, signals  # noqa: F401  (checks and audit receivers)
 
         audit_trail.connect()

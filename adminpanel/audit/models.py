@@ -51,6 +51,15 @@ class Action:
     STAFF_ROLES = "staff.roles"
     STAFF_PERMISSIONS = "staff.permissions"
     ROLE_PERMISSIONS = "role.permissions"
+    # Staff sign-in beyond the password (adminpanel/accounts/signals.py); never a secret or a code in details.
+    STAFF_SECOND_FACTOR_ADD = "staff.second_factor.add"
+    STAFF_SECOND_FACTOR_REMOVE = "staff.second_factor.remove"
+    STAFF_SECOND_FACTOR_RESET = "staff.second_factor.reset"
+    STAFF_SECOND_FACTOR_USE = "staff.second_factor.use"
+    STAFF_RECOVERY_CODE_USE = "staff.recovery_code.use"
+    STAFF_STEP_UP = "staff.step_up"
+    STAFF_SESSION_EXPIRE = "staff.session.expire"
+    STAFF_SSO_SIGNUP = "staff.sso.signup"
 
     ALL = (
         USER_SEARCH,
@@ -75,6 +84,14 @@ class Action:
         STAFF_ROLES,
         STAFF_PERMISSIONS,
         ROLE_PERMISSIONS,
+        STAFF_SECOND_FACTOR_ADD,
+        STAFF_SECOND_FACTOR_REMOVE,
+        STAFF_SECOND_FACTOR_RESET,
+        STAFF_SECOND_FACTOR_USE,
+        STAFF_RECOVERY_CODE_USE,
+        STAFF_STEP_UP,
+        STAFF_SESSION_EXPIRE,
+        STAFF_SSO_SIGNUP,
     )
 
 

@@ -9,12 +9,10 @@ committed before they call Authsignal, so they must not wrap the call in atomic(
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
@@ -29,6 +27,7 @@ from adminpanel.audit.models import (
     ChainVerification,
     Outcome,
 )
+from adminpanel.core.client_ip import client_ip as _client_ip
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -128,19 +127,6 @@ def lock_chain_head() -> tuple[int, str, dt.datetime | None]:
     if head is None:
         return 0, GENESIS_HASH, None
     return head
-
-
-def _client_ip(request: HttpRequest) -> str:
-    ip = request.META.get("REMOTE_ADDR", "")
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the address it saw; anything to its left came from the client and may be forged.
-            ip = forwarded.split(",")[-1].strip()
-    try:
-        return str(ipaddress.ip_address(ip))
-    except ValueError:
-        return ""
 
 
 # --- Reading: filters and keyset pages ---

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel.accounts.decorators import requires
+from adminpanel.accounts.stepup import kept_fields, posted_with, step_up_required
 from adminpanel.audit.services import Action
 from adminpanel.core.masking import is_contact, mask_contact
 from adminpanel.core.problems import Problem
@@ -200,11 +201,17 @@ def _remove_again(
 @require_http_methods(["GET", "POST"])
 @requires("remove_authenticator")
 @_checked_user_id(Action.AUTHENTICATOR_REMOVE)
+# A fresh second factor before an override (by those allowed one); the agent comes back to this dialog, filled in.
+@step_up_required(
+    purpose=Action.LOCKOUT_OVERRIDE,
+    when=posted_with("override_lockout", "override_lockout"),
+    keep=("reason", "ticket", "override_lockout"),
+)
 def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
     staff = Staff(request.user, request)
     if request.method == "GET":
         preview = removal.preview_removal(staff, user_id, authenticator_id)
-        form = RemoveForm(initial={"token": preview.token})
+        form = RemoveForm(initial={"token": preview.token, **kept_fields(request)})
         context = {
             "preview": preview,
             "form": form,

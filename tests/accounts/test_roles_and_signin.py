@@ -30,7 +30,7 @@ def test_the_login_page_shows_the_emulator_banner(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Emulator" in html and "not a real tenant" in html
-    assert 'name="username"' in html
+    assert 'name="login"' in html
 
 
 def test_pages_need_sign_in(client):
@@ -47,7 +47,7 @@ def test_an_htmx_request_with_an_expired_session_redirects_the_whole_page(client
 
 def test_signing_in_lands_on_the_first_area_of_the_role(client, auditor_user):
     response = client.post(
-        reverse("login"), {"username": auditor_user.username, "password": "correct horse battery staple"}
+        reverse("login"), {"login": auditor_user.username, "password": "correct horse battery staple"}
     )
     assert response.status_code == 302
     response = client.get(response["Location"])

@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery staple"
 
 def test_a_successful_sign_in_is_recorded(support_user):
     client = Client(HTTP_USER_AGENT="Firefox/140")
-    response = client.post(reverse("login"), {"username": "sam.support", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "sam.support", "password": PASSWORD})
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="staff.login")
     assert event.outcome == "succeeded" and event.actor_username == "sam.support"
@@ -23,7 +23,7 @@ def test_a_successful_sign_in_is_recorded(support_user):
 
 
 def test_a_failed_sign_in_is_recorded_with_the_attempted_username_only(support_user):
-    response = Client().post(reverse("login"), {"username": "sam.support", "password": "wrong password!"})
+    response = Client().post(reverse("login"), {"login": "sam.support", "password": "wrong password!"})
     assert response.status_code == 200
     event = AuditEvent.objects.get(action="staff.login")
     assert event.outcome == "failed" and event.actor_id is None and event.actor_username == ""
@@ -33,18 +33,18 @@ def test_a_failed_sign_in_is_recorded_with_the_attempted_username_only(support_u
 
 def test_a_sign_out_is_recorded(support_user):
     client = Client()
-    client.post(reverse("login"), {"username": "sam.support", "password": PASSWORD})
+    client.post(reverse("login"), {"login": "sam.support", "password": PASSWORD})
     client.post(reverse("logout"))
     event = AuditEvent.objects.filter(action="staff.logout").get()
     assert event.outcome == "succeeded" and event.actor_username == "sam.support"
 
 
 def test_x_forwarded_for_is_ignored_unless_trusted(support_user, settings):
-    Client(HTTP_X_FORWARDED_FOR="203.0.113.9").post(reverse("login"), {"username": "sam.support", "password": PASSWORD})
+    Client(HTTP_X_FORWARDED_FOR="203.0.113.9").post(reverse("login"), {"login": "sam.support", "password": PASSWORD})
     settings.AUDIT_TRUST_X_FORWARDED_FOR = True
     # "1.2.3.4" is what the staff member's browser claimed; the proxy appended the address it really saw.
     Client(HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9").post(
-        reverse("login"), {"username": "sam.support", "password": PASSWORD}
+        reverse("login"), {"login": "sam.support", "password": PASSWORD}
     )
     logins = AuditEvent.objects.filter(action="staff.login").order_by("seq")
     assert [e.actor_ip for e in logins] == ["127.0.0.1", "203.0.113.9"]

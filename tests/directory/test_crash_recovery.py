@@ -16,7 +16,7 @@ from adminpanel.authsignal import connection
 from adminpanel.authsignal.client import AuthsignalClient
 from adminpanel.authsignal.emulator import EmulatorApp, EmulatorStore
 from adminpanel.authsignal.emulator.server import running_server
-from tests.helpers import production_env, running_dashboard
+from tests.helpers import SECRET, give_totp, production_env, running_dashboard, totp_code
 
 KEY = "sk_test_crash"
 
@@ -50,8 +50,12 @@ def test_an_override_killed_mid_delete_is_settled_by_reconcile(audit_log_flushab
             AUTHSIGNAL_READ_TIMEOUT="60",
             AUTHSIGNAL_RETRY_ATTEMPTS="1",
         )
+        give_totp(security_user)
         with running_dashboard(env, tmp_path) as dashboard:
             staff = dashboard.client_for(security_user)
+            staff.get("/account/reauthenticate/")  # an override asks for a fresh second factor first
+            stepped_up = staff.post("/account/reauthenticate/", {"code": totp_code(SECRET)})
+            assert stepped_up.status_code == 302, dashboard.log()[-4000:]
             remove_path = f"/users/bob/authenticators/{authenticator_id}/remove/"
             dialog = staff.get(remove_path)
             assert dialog.status_code == 200, dialog.text

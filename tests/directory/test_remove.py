@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from adminpanel.directory import confirmations
-from tests.helpers import HTMX, events, make_user, outcomes
+from tests.helpers import HTMX, events, make_user, outcomes, step_up_with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +86,9 @@ def test_removing_the_last_authenticator_is_refused_for_support(support_client, 
     assert len(get_client().get_authenticators("bob")) == 1
 
 
-def test_security_may_override_the_lockout_with_reason_and_ticket(security_client, emulator):
+def test_security_may_override_the_lockout_with_reason_and_ticket(security_client, security_user, emulator):
     (only,) = make_user("bob", sms=("+447700900123",))
+    step_up_with_totp(security_client, security_user)  # an override needs a fresh second factor
     response, token = open_dialog(security_client, "bob", only.user_authenticator_id)
     assert "override the guard" in response.content.decode()
     response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on", ticket="")
@@ -277,11 +278,12 @@ def test_a_lease_taken_over_after_expiry_is_known_to_be_lost():
         assert not held.still_held()
 
 
-def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(security_client, emulator):
+def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(security_client, security_user, emulator):
     """Write-ahead for the override too: `requested` before the DELETE, its real outcome after it."""
     from adminpanel.authsignal.connection import get_client
 
     (only,) = make_user("bob", sms=("+447700900123",))
+    step_up_with_totp(security_client, security_user)
     _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
 
     def every_delete_fails(request) -> None:  # type: ignore[no-untyped-def]
@@ -309,10 +311,13 @@ def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(secu
     assert len({e.correlation_id for e in events() if e.action in ("authenticator.remove", "lockout.override")}) == 1
 
 
-def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_after(security_client, emulator):
+def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_after(
+    security_client, security_user, emulator
+):
     from adminpanel.authsignal.connection import get_client
 
     (only,) = make_user("bob", sms=("+447700900123",))
+    step_up_with_totp(security_client, security_user)
     _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
     seen_at_delete: list[list[tuple[str, str]]] = []
 
@@ -365,9 +370,12 @@ def test_one_of_two_passkeys_may_go(support_client, emulator):
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
 
 
-def test_a_lockout_refusal_keeps_the_form_and_offers_security_the_override_right_there(security_client, emulator):
+def test_a_lockout_refusal_keeps_the_form_and_offers_security_the_override_right_there(
+    security_client, security_user, emulator
+):
     """It was a 409 with only Close; reopening lost the reason."""
     (only,) = make_user("bob", sms=("+447700900123",))
+    step_up_with_totp(security_client, security_user)
     _, token = open_dialog(security_client, "bob", only.user_authenticator_id)
     response = confirm(security_client, "bob", only.user_authenticator_id, token, reason="SIM swap reported")
     html = response.content.decode()

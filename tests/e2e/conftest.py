@@ -65,3 +65,6 @@ def sign_in(page, username: str, password: str = "correct horse battery staple")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+from tests.oidc import oidc_provider  # noqa: E402,F401  (fixture: a local OIDC provider process)

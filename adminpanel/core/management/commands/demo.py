@@ -45,6 +45,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Start the walkthrough again: delete the demo's databases (dashboard and emulator) and seed afresh.",
         )
+        parser.add_argument(
+            "--mfa",
+            action="store_true",
+            help="Require a second factor, as in production (off by default so the demo logins work with a password).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production()
@@ -56,6 +61,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo staff accounts (username, password):")
         for username, password in ensure_demo_accounts():
             self.stdout.write(f"  {username:<10} {password}")
+        if options["mfa"]:
+            settings.STAFF_MFA_REQUIRED = True  # runserver below runs in this process
+            self.stdout.write("Second factor required: each account registers a passkey or an app at first sign-in.")
+        else:
+            self.stdout.write("Second factor optional (demo): add one from the account menu; `demo --mfa` requires it.")
         if not options["no_serve"]:
             self.stdout.write(
                 self.style.SUCCESS(f"Open http://{options['addrport']}/ and sign in with an account above.")
