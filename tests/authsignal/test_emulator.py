@@ -29,7 +29,7 @@ from adminpanel.authsignal.emulator import (
     running_server,
 )
 from adminpanel.authsignal.emulator.authenticators import passkey_providers
-from adminpanel.authsignal.emulator.seed import ACTION_STATES, demo_users
+from adminpanel.authsignal.emulator.demo import ACTION_STATES, demo_users
 
 KEY = "emulator-test-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .app import EmulatorApp
+from .demo import DEMO_USERS
 from .faults import FaultConfig, InjectedHang, InjectedReset, RateLimit, TokenBucket
-from .seed import DEMO_USERS
 from .server import EmulatorHTTPServer, running_server
 from .store import EmulatorStore
 from .transport import EmulatorTransport

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from .api import TenantApi
+from .demo import demo_users
 from .faults import Clock, FaultConfig, FaultDecision, FaultInjector, InjectedHang, InjectedReset
-from .seed import demo_users, load_users
+from .seed_format import load_users
 from .store import EmulatorStore
 from .wire import (
     UNAUTHORIZED_DESCRIPTION,
@@ -85,11 +86,11 @@ class EmulatorApp:
             self._request_count = 0
 
     def seed(self, users: list[dict[str, Any]]) -> int:
-        """Upsert users in the seed format (see seed.load_users); answers how many were given."""
+        """Upsert users in the seed format (see seed_format.load_users); answers how many were given."""
         return load_users(self.store, users, now=self._now())
 
     def seed_demo(self) -> int:
-        """Load the deterministic demo data set (seed.DEMO_USERS lists the stable users)."""
+        """Load the deterministic demo data set (demo.DEMO_USERS lists the stable users)."""
         return self.seed(demo_users(self._now()))
 
     def set_faults(self, **settings: Any) -> FaultConfig:

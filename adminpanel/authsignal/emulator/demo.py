@@ -1,4 +1,4 @@
-"""Seeding the emulator: the control endpoint's seed format, and the deterministic demo data set.
+"""The emulator's demo data set: deterministic users, built in the seed format (see seed_format.py).
 
 Stable demo users that docs and tests may rely on (see DEMO_USERS):
 
@@ -14,30 +14,36 @@ Stable demo users that docs and tests may rely on (see DEMO_USERS):
 
 The rest (about 300 users in all) is generated from random.Random(DEMO_SEED): the same data on every run,
 with timestamps relative to the moment of seeding so that activity is always recent.
+
+Name lists, browsers (user agents) and passkey providers are data: demo_data/*.json beside this module.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import random
 import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from .api import PROFILE_FIELDS
 from .authenticators import (
     SECURITY_KEY_AAGUIDS,
-    UNKNOWN_AAGUID,
-    contact_of,
     encode_base64url,
     passkey_providers,
     provider_name,
     webauthn_credential,
 )
-from .store import EmulatorStore, StoredUser
-from .wire import format_timestamp, invalid_request, parse_timestamp
+from .wire import format_timestamp, parse_timestamp
+
+_DATA = Path(__file__).with_name("demo_data")
+
+
+def _load(name: str) -> Any:
+    return json.loads((_DATA / name).read_text(encoding="utf-8"))
+
 
 DEMO_SEED = 20240513
 DEMO_USER_COUNT = 300
@@ -80,392 +86,31 @@ ACTION_STATES = (
 )
 
 
-# --- the seed format (POST /_emulator/seed {"users": [...]}, app.seed(users)) ---
+_NAMES = _load("names.json")
+FIRST_NAMES: list[str] = _NAMES["first_names"]
+LAST_NAMES: list[str] = _NAMES["last_names"]
+DOMAINS: tuple[str, ...] = tuple(_NAMES["domains"])
+TENANTS: tuple[str, ...] = tuple(_NAMES["tenants"])
 
-
-def load_users(store: EmulatorStore, users: Any, *, now: datetime) -> int:
-    """Upsert seed users with their authenticators and actions; answers how many users were given.
-
-    Each user: ``userId`` plus any profile field, optional ``createdAt``, ``authenticators`` and ``actions``.
-    An authenticator is ``{"verificationMethod": ..., "email"/"phoneNumber"/...}``; any method is accepted so
-    tests can seed kinds the API cannot enroll. Passkeys take ``name``, ``aaguid``, ``credentialId`` or a
-    whole ``webauthnCredential``. Missing ids are derived from the user id and the entry's position, so
-    seeding the same list twice changes nothing; an entry whose contact the user already has is skipped.
-    """
-    if not isinstance(users, list):
-        raise invalid_request("users must be a list.")
-    stamp = format_timestamp(now)
-    with store.atomic():
-        for raw in users:
-            _load_user(store, raw, stamp)
-    return len(users)
-
-
-def _load_user(store: EmulatorStore, raw: Any, stamp: str) -> None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("userId"), str) or not raw["userId"]:
-        raise invalid_request("Each seeded user needs a non-empty userId string.")
-    user_id = raw["userId"]
-    existing = store.get_user(user_id)
-    profile = dict(existing.profile) if existing else {}
-    profile.update({key: raw[key] for key in PROFILE_FIELDS if raw.get(key) is not None})
-    created_at = _timestamp(raw.get("createdAt")) or (existing.created_at if existing else stamp)
-    store.save_user(StoredUser(user_id, created_at, profile))
-    for index, entry in enumerate(_list(raw, "authenticators")):
-        item = _authenticator(user_id, entry, stamp, index)
-        contact = contact_of(item)
-        same = contact and store.find_authenticator(user_id, method=item["verificationMethod"], contact=contact)
-        if same and same["userAuthenticatorId"] != item["userAuthenticatorId"]:
-            continue  # the user already has this one (enrolled through the API, say)
-        store.save_authenticator(item, contact)
-    for index, entry in enumerate(_list(raw, "actions")):
-        store.save_action(user_id, _action(user_id, entry, stamp, index))
-
-
-def stable_id(*parts: object) -> str:
-    """A UUID v4-shaped id derived from `parts`: the same seed entry gets the same id every time."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
-
-
-def _list(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = raw.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
-        raise invalid_request(f"{key} must be a list of objects.")
-    return value
-
-
-def _timestamp(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return format_timestamp(parse_timestamp(str(value)))
-    except ValueError:
-        raise invalid_request(f"{value!r} is not an ISO 8601 timestamp.") from None
-
-
-def _authenticator(user_id: str, raw: dict[str, Any], stamp: str, index: int) -> dict[str, Any]:
-    method = raw.get("verificationMethod")
-    if not isinstance(method, str) or not method:
-        raise invalid_request("Each seeded authenticator needs a verificationMethod.")
-    created_at = _timestamp(raw.get("createdAt")) or stamp
-    item: dict[str, Any] = {
-        "userAuthenticatorId": raw.get("userAuthenticatorId") or stable_id(user_id, "authenticator", index, method),
-        "userId": user_id,
-        "verificationMethod": method,
-        "createdAt": created_at,
-        "verifiedAt": _timestamp(raw.get("verifiedAt")) or created_at,
-    }
-    for key in ("email", "phoneNumber", "username", "displayName", "previousSmsChannel"):
-        if raw.get(key) is not None:
-            item[key] = raw[key]
-    if raw.get("lastVerifiedAt"):
-        item["lastVerifiedAt"] = _timestamp(raw["lastVerifiedAt"])
-    if isinstance(raw.get("webauthnCredential"), dict):
-        item["webauthnCredential"] = raw["webauthnCredential"]
-    elif method in ("PASSKEY", "SECURITY_KEY"):
-        aaguid = raw.get("aaguid") or UNKNOWN_AAGUID
-        hardware = aaguid in SECURITY_KEY_AAGUIDS or method == "SECURITY_KEY"
-        item["webauthnCredential"] = webauthn_credential(
-            credential_id=raw.get("credentialId")
-            or encode_base64url(uuid.UUID(stable_id(item["userAuthenticatorId"], "credential")).bytes),
-            device_id=raw.get("deviceId") or stable_id(item["userAuthenticatorId"], "device"),
-            name=raw.get("name") or provider_name(aaguid) or "Passkey",
-            aaguid=aaguid,
-            backed_up=raw.get("credentialBackedUp", not hardware),
-            device_type=raw.get("credentialDeviceType", "singleDevice" if hardware else "multiDevice"),
-            attachment=raw.get("authenticatorAttachment", "cross-platform" if hardware else "platform"),
-            user_agent=raw.get("parsedUserAgent"),
-        )
-    return item
-
-
-def _action(user_id: str, raw: dict[str, Any], stamp: str, index: int) -> dict[str, Any]:
-    created_at = _timestamp(raw.get("createdAt")) or stamp
-    return {
-        "actionCode": raw.get("actionCode", "signIn"),
-        "idempotencyKey": raw.get("idempotencyKey") or stable_id(user_id, "action", index),
-        "createdAt": created_at,
-        "updatedAt": _timestamp(raw.get("updatedAt")) or created_at,
-        "state": raw.get("state", "ALLOW"),
-        "stateUpdatedAt": _timestamp(raw.get("stateUpdatedAt")) or created_at,
-        "verificationMethod": raw.get("verificationMethod"),
-        "verifiedByAuthenticatorId": raw.get("verifiedByAuthenticatorId"),
-        "userAgent": raw.get("userAgent"),
-        "ipAddress": raw.get("ipAddress"),
-        "countryCode": raw.get("countryCode"),
-    }
-
-
-# --- the demo data set ---
-
-
-def _ua(
-    ua: str,
-    browser: tuple[str, str],
-    engine: tuple[str, str],
-    os: tuple[str, str | None],
-    device: tuple[str | None, str | None, str | None] = (None, None, None),
-    cpu: str | None = None,
-) -> dict[str, Any]:
-    """A parsedUserAgent in ua-parser-js's shape, which is what Authsignal returns."""
-    return {
-        "ua": ua,
-        "browser": {"name": browser[0], "version": browser[1], "major": browser[1].split(".")[0]},
-        "device": {"vendor": device[0], "model": device[1], "type": device[2]},
-        "engine": {"name": engine[0], "version": engine[1]},
-        "os": {"name": os[0], "version": os[1]},
-        "cpu": {"architecture": cpu},
-    }
-
-
-_WEBKIT = ("WebKit", "605.1.15")
-IPHONE = _ua(
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.5 Mobile/15E148 Safari/604.1",
-    ("Mobile Safari", "17.5"),
-    _WEBKIT,
-    ("iOS", "17.5"),
-    ("Apple", "iPhone", "mobile"),
-)
-IPAD = _ua(
-    "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.4 Mobile/15E148 Safari/604.1",
-    ("Mobile Safari", "17.4"),
-    _WEBKIT,
-    ("iOS", "17.4"),
-    ("Apple", "iPad", "tablet"),
-)
-MAC_SAFARI = _ua(
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.4.1 Safari/605.1.15",
-    ("Safari", "17.4.1"),
-    _WEBKIT,
-    ("Mac OS", "10.15.7"),
-    ("Apple", "Macintosh", None),
-)
-MAC_CHROME = _ua(
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36",
-    ("Chrome", "124.0.0.0"),
-    ("Blink", "124.0.0.0"),
-    ("Mac OS", "10.15.7"),
-    ("Apple", "Macintosh", None),
-)
-PIXEL = _ua(
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.6367.179 Mobile Safari/537.36",
-    ("Chrome", "124.0.6367.179"),
-    ("Blink", "124.0.6367.179"),
-    ("Android", "14"),
-    ("Google", "Pixel 8", "mobile"),
-)
-GALAXY = _ua(
-    "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
-    ("Samsung Internet", "25.0"),
-    ("Blink", "121.0.0.0"),
-    ("Android", "14"),
-    ("Samsung", "SM-S911B", "mobile"),
-)
-WINDOWS_CHROME = _ua(
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-    ("Chrome", "124.0.0.0"),
-    ("Blink", "124.0.0.0"),
-    ("Windows", "10"),
-    cpu="amd64",
-)
-WINDOWS_EDGE = _ua(
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.80",
-    ("Edge", "124.0.2478.80"),
-    ("Blink", "124.0.2478.80"),
-    ("Windows", "10"),
-    cpu="amd64",
-)
-WINDOWS_FIREFOX = _ua(
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:126.0) Gecko/20100101 Firefox/126.0",
-    ("Firefox", "126.0"),
-    ("Gecko", "126.0"),
-    ("Windows", "10"),
-    cpu="amd64",
-)
-LINUX_CHROME = _ua(
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-    ("Chrome", "124.0.0.0"),
-    ("Blink", "124.0.0.0"),
-    ("Linux", None),
-    cpu="amd64",
+# parsedUserAgent objects in ua-parser-js's shape (what Authsignal returns), by device name.
+DEVICES: dict[str, dict[str, Any]] = _load("devices.json")
+IPHONE, IPAD, MAC_SAFARI, MAC_CHROME = DEVICES["IPHONE"], DEVICES["IPAD"], DEVICES["MAC_SAFARI"], DEVICES["MAC_CHROME"]
+PIXEL, GALAXY, LINUX_CHROME = DEVICES["PIXEL"], DEVICES["GALAXY"], DEVICES["LINUX_CHROME"]
+WINDOWS_CHROME, WINDOWS_EDGE, WINDOWS_FIREFOX = (
+    DEVICES["WINDOWS_CHROME"],
+    DEVICES["WINDOWS_EDGE"],
+    DEVICES["WINDOWS_FIREFOX"],
 )
 DESKTOPS = (MAC_CHROME, WINDOWS_CHROME, WINDOWS_EDGE, MAC_SAFARI, LINUX_CHROME)
 
-# (aaguid, weight, [(passkey name, browser it was created in)]); no names means "the provider's name".
+# (aaguid, weight, [(passkey name, browser it was created in)]); no names means "the provider's name";
+# an empty aaguid is the long tail: any provider from passkey_aaguids.json.
 PASSKEY_PROVIDERS: list[tuple[str, int, list[tuple[str, dict[str, Any]]]]] = [
-    (
-        ICLOUD,
-        30,
-        [
-            ("iPhone", IPHONE),
-            ("iPhone 15 Pro", IPHONE),
-            ("MacBook Air", MAC_SAFARI),
-            ("MacBook Pro", MAC_SAFARI),
-            ("iPad", IPAD),
-        ],
-    ),
-    (
-        GOOGLE,
-        26,
-        [
-            ("Pixel 8", PIXEL),
-            ("Android phone", GALAXY),
-            ("Chrome on Windows", WINDOWS_CHROME),
-            ("Chrome on Mac", MAC_CHROME),
-        ],
-    ),
-    (
-        WINDOWS_HELLO,
-        9,
-        [("Windows Hello", WINDOWS_EDGE), ("Surface Laptop", WINDOWS_EDGE), ("Work PC", WINDOWS_CHROME)],
-    ),
-    (SAMSUNG_PASS, 4, [("Galaxy S23", GALAXY)]),
-    (ONE_PASSWORD, 6, []),
-    (BITWARDEN, 4, []),
-    (DASHLANE, 2, []),
-    (PROTON_PASS, 2, []),
-    (
-        YUBIKEY_NFC,
-        6,
-        [("YubiKey 5 NFC", WINDOWS_FIREFOX), ("Backup YubiKey", LINUX_CHROME), ("Security key", MAC_CHROME)],
-    ),
-    (YUBIKEY, 2, [("YubiKey", WINDOWS_CHROME)]),
-    ("", 4, []),  # the long tail: any provider from passkey_aaguids.json
+    (p["aaguid"], p["weight"], [(name, DEVICES[device]) for name, device in p["passkeys"]])
+    for p in _load("passkey_providers.json")
 ]
 SINGLE_DEVICE = {WINDOWS_HELLO, YUBIKEY_NFC, YUBIKEY}
 
-FIRST_NAMES = [
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Noah",
-    "Ava",
-    "Mateo",
-    "Sofía",
-    "Yuki",
-    "Hiroshi",
-    "Priya",
-    "Arjun",
-    "Wei",
-    "Fatima",
-    "Omar",
-    "Amara",
-    "Kwame",
-    "Zoë",
-    "José",
-    "Björn",
-    "Søren",
-    "Ingrid",
-    "Łukasz",
-    "Agnieszka",
-    "Siobhán",
-    "Niamh",
-    "Dmitri",
-    "Olga",
-    "Mei",
-    "Jin-woo",
-    "Seo-yeon",
-    "Lucía",
-    "Gabriel",
-    "Chloé",
-    "Léa",
-    "Mohammed",
-    "Aisha",
-    "Tomás",
-    "Ana",
-    "Isabela",
-    "Rafael",
-    "Kai",
-    "Leilani",
-    "Aroha",
-    "Ngozi",
-    "Chidi",
-    "Hamza",
-    "Elif",
-    "Mehmet",
-    "Anh",
-    "Minh",
-    "Rohan",
-    "Ananya",
-    "Sakura",
-    "Freya",
-    "Oscar",
-    "Hugo",
-    "Matilda",
-    "Jack",
-    "Charlotte",
-    "Lachlan",
-    "Ruby",
-    "Ethan",
-    "Mia",
-    "Grace",
-    "Daniel",
-    "Hannah",
-    "Lucas",
-]
-LAST_NAMES = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "García",
-    "Martínez",
-    "Nguyen",
-    "Kim",
-    "Park",
-    "Tanaka",
-    "Suzuki",
-    "Patel",
-    "Sharma",
-    "Singh",
-    "Chen",
-    "Wang",
-    "Li",
-    "Müller",
-    "Schmidt",
-    "Jensen",
-    "Andersson",
-    "Kowalski",
-    "Nowak",
-    "O'Brien",
-    "Murphy",
-    "Ivanov",
-    "Petrova",
-    "Rossi",
-    "Bianchi",
-    "Dubois",
-    "Lefèvre",
-    "Okafor",
-    "Mensah",
-    "Haddad",
-    "Yılmaz",
-    "Silva",
-    "Santos",
-    "Costa",
-    "Taylor",
-    "Brown",
-    "Wilson",
-    "Ngata",
-    "Walker",
-    "Hernández",
-    "López",
-    "Åberg",
-    "Żak",
-    "Nakamura",
-    "Thompson",
-    "Clarke",
-    "Campbell",
-    "Moreau",
-    "Fischer",
-]
-DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "corp.example")
-TENANTS = ("acme", "globex", "initech", "umbrella", "hooli")
 # country code, weight, locale, phone factory (fictional / drama ranges only, so no real person gets a number)
 PhoneFactory = Callable[[random.Random], str | None]
 
