@@ -1,4 +1,4 @@
-"""The Authsignal Server API client: one pooled httpx.Client, typed results, careful retries (stamina)."""
+"""The Authsignal Server API client: one pooled httpx.Client, typed results, careful retries."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-import stamina
 
 from adminpanel.authsignal.errors import (
+    AuthsignalError,
     NotFound,
     RateLimited,
     Unavailable,
@@ -343,37 +343,20 @@ class AuthsignalClient:
         if not retry:
             return self._send_once(request, attempt=1, what=what)
 
-        # stamina runs the loop (attempt count, which errors retry, instrumentation); the backoff hook
-        # computes each wait, and the wait itself is done through self._sleep at the start of the next
-        # attempt, so tests can inject a sleep and nothing is slept after the last attempt.
-        pending_wait = 0.0
-        current_attempt = 0
-
-        def backoff(exc: Exception) -> bool | float:
-            nonlocal pending_wait
-            wait = self._wait_before_retry(exc, current_attempt)
-            if wait is None:
-                return False
-            pending_wait = wait
-            return 0.0  # stamina itself waits nothing; see above
-
-        for attempt in stamina.retry_context(
-            on=backoff, attempts=self._retry_attempts, timeout=None, wait_max=self._retry_max_wait
-        ):
-            with attempt:
-                current_attempt = attempt.num
-                if attempt.num > 1:
-                    logger.info(
-                        "Authsignal %s %s: retry %d after waiting %.2f s",
-                        method,
-                        _endpoint(path),
-                        attempt.num - 1,
-                        pending_wait,
-                    )
-                    if pending_wait > 0:
-                        self._sleep(pending_wait)
-                return self._send_once(request, attempt=attempt.num, what=what)
-        raise AssertionError("unreachable: stamina re-raises the last error")
+        # A plain loop: the waits honour Retry-After and go through self._sleep (tests inject it), and nothing is
+        # slept after the last attempt.
+        attempt = 1
+        while True:
+            try:
+                return self._send_once(request, attempt=attempt, what=what)
+            except AuthsignalError as exc:
+                wait = self._wait_before_retry(exc, attempt) if attempt < self._retry_attempts else None
+                if wait is None:
+                    raise
+            logger.info("Authsignal %s %s: retry %d after waiting %.2f s", method, _endpoint(path), attempt, wait)
+            if wait > 0:
+                self._sleep(wait)
+            attempt += 1
 
     def _wait_before_retry(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying after `exc` on attempt number `attempt`, or None: do not retry."""
@@ -385,8 +368,6 @@ class AuthsignalClient:
             floor = 0.0
         else:
             return None
-        if stamina.is_testing():
-            return 0.0
         # Exponential backoff with jitter, so many workers hitting the same outage do not retry in step.
         backoff = min(self._retry_max_wait, _FIRST_BACKOFF * 2 ** (attempt - 1))
         backoff = min(self._retry_max_wait, backoff * random.uniform(1.0, 1.5))  # noqa: S311 (not crypto)

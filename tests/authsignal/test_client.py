@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-import stamina
 
 from adminpanel.authsignal import client as client_module
 from adminpanel.authsignal.client import AuthsignalClient
@@ -776,20 +775,6 @@ def test_retry_after_http_date_parsing():
 
     assert parse_retry_after("Thu, 26 Nov 2026 10:00:07 GMT", now=now) == 7.0
     assert parse_retry_after("Thu, 26 Nov 2026 09:00:00 GMT", now=now) == 0.0
-
-
-def test_stamina_testing_mode_makes_retries_instant(make_client, slept):
-    upstream = Upstream(
-        error(429, "too_many_requests", "slow down", **{"Retry-After": "5"}),
-        error(500, "x", "y"),
-        answer(200, []),
-    )
-
-    with stamina.set_testing(True, attempts=10, cap=True):
-        make_client(upstream).get_authenticators("user-1")
-
-    assert upstream.attempts == 3
-    assert slept == []
 
 
 # --- Timeouts, resets, slow answers ---
