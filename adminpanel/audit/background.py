@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # A run still queued or running after this long was lost with its worker: let a new click replace it.
 VERIFICATION_ABANDONED_AFTER = dt.timedelta(hours=1)
-EXPORT_ABANDONED_AFTER = dt.timedelta(hours=2)  # a 1,000,000-event export takes about a minute
+EXPORT_ABANDONED_AFTER = AuditExport.ABANDONED_AFTER
 EXPORTS_KEPT_FOR = dt.timedelta(days=7)
 
 
@@ -58,7 +58,7 @@ def request_verification(
     outcome. A click while a run is going joins that run. Returns (the run, True) when this call queued it,
     (the run already going, False) otherwise.
     """
-    _release_abandoned_verifications()
+    release_abandoned_verifications()
     try:
         with transaction.atomic():
             run = VerificationRequest.objects.create(requested_by=user, requested_by_username=user.get_username())
@@ -128,7 +128,7 @@ def _finish_verification(request_id: Any, status: str, *, error: str = "", verif
     )
 
 
-def _release_abandoned_verifications() -> None:
+def release_abandoned_verifications() -> None:
     VerificationRequest.objects.filter(
         active=True, requested_at__lt=timezone.now() - VERIFICATION_ABANDONED_AFTER
     ).update(

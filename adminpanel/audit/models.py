@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any, NoReturn
 
@@ -271,9 +272,24 @@ class AuditExport(models.Model):
     def __str__(self) -> str:
         return f"{self.format} export {self.status}"
 
+    # Queued or running for longer than this, the export was lost with its worker (1,000,000 events take a minute).
+    ABANDONED_AFTER = dt.timedelta(hours=2)
+
     @property
     def in_progress(self) -> bool:
         return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    @property
+    def abandoned(self) -> bool:
+        """Still marked in progress long after any worker would have finished: shown as lost, not polled.
+
+        `manage.py cleanup` then marks it failed and removes its part file; a page view never writes.
+        """
+        return self.in_progress and timezone.now() - self.created_at > self.ABANDONED_AFTER
+
+    @property
+    def polling(self) -> bool:
+        return self.in_progress and not self.abandoned
 
     @property
     def percent(self) -> int | None:

@@ -219,7 +219,6 @@ def _own_export(request: HtmxHttpRequest, export_id: uuid.UUID) -> AuditExport:
 @require_GET
 @requires("view_audit")
 def export_detail(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpResponse:
-    background.release_abandoned_exports()
     export = _own_export(request, export_id)
     context = {
         "export": export,

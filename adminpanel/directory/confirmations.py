@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from adminpanel.directory.models import SpentConfirmation
 
@@ -47,6 +49,13 @@ def check(token: str, *, staff_id: int, user_id: str, authenticator_id: str) -> 
             "The confirmation was issued for a different removal. Open the removal dialog again.",
         )
     return str(payload.get("n", ""))
+
+
+def purge_spent() -> int:
+    """Forgets spent tokens that have expired anyway (a replay is refused as expired): run by `manage.py cleanup`."""
+    cutoff = timezone.now() - timedelta(seconds=MAX_AGE_SECONDS + 60)
+    deleted, _ = SpentConfirmation.objects.filter(spent_at__lt=cutoff).delete()
+    return deleted
 
 
 def spend(nonce: str) -> TokenProblem | None:

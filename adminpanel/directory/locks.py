@@ -44,6 +44,12 @@ class HeldLock:
         return renewed == 1
 
 
+def purge_expired_leases() -> int:
+    """Lease rows of holders that crashed (a live holder renews its lease): run by `manage.py cleanup`."""
+    deleted, _ = UserLease.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
 def lease_seconds() -> float:
     """Longer than the slowest fetch + delete the client can make (timeouts and retry waits included)."""
     attempts = settings.AUTHSIGNAL_RETRY_ATTEMPTS

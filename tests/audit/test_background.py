@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -238,6 +239,8 @@ def test_an_export_whose_worker_died_stops_polling_and_says_so(auditor_client, l
     AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, created_at=long_ago)
     body = auditor_client.get(reverse("audit:exports-detail", args=[export.id]), headers=HTMX).content.decode()
     assert "hx-trigger" not in body and "abandoned" in body
+    assert AuditExport.objects.get().status == JobStatus.RUNNING  # a page view writes nothing
+    call_command("cleanup", stdout=io.StringIO())
     assert AuditExport.objects.get().status == JobStatus.FAILED
 
 

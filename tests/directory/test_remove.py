@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -399,3 +400,22 @@ def test_the_remove_fields_are_described_the_django_way(security_client, emulato
     assert 'aria-describedby="id_reason_helptext id_reason_error"' in html
     assert 'id="id_reason_helptext"' in html and 'id="id_reason_error"' in html
     assert "novalidate" in html
+
+
+def test_cleanup_forgets_spent_confirmations_once_they_have_expired_anyway(support_user, emulator):
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from adminpanel.directory.models import SpentConfirmation, UserLease
+
+    confirmations.spend("a" * 32)
+    old = confirmations.spend("b" * 32) or SpentConfirmation.objects.get(nonce="b" * 32)
+    SpentConfirmation.objects.filter(pk=old.pk).update(spent_at=timezone.now() - dt.timedelta(hours=1))
+    UserLease.objects.create(key="k" * 64, owner="gone", expires_at=timezone.now() - dt.timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("cleanup", stdout=out)
+    assert list(SpentConfirmation.objects.values_list("nonce", flat=True)) == ["a" * 32]
+    assert not UserLease.objects.exists()
+    assert "1 spent confirmations and 1 expired leases forgotten" in out.getvalue()
