@@ -17,6 +17,7 @@ TOOLS = ROOT / ".testtools"
 # The versions the tests use; tests ask for npm_package(name, PINS[name]).
 PINS = {
     "oauth2-mock-server": "9.3.0",  # a local OpenID Connect provider for the SSO tests
+    "axe-core": "4.14.1",  # the accessibility checks of every page and dialog state
 }
 
 

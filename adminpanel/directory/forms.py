@@ -145,9 +145,7 @@ def classify_query(query: str) -> tuple[str, str, str]:
             reading = read_phone(query)
         except ValidationError as exc:
             return "other", query, f"Not a phone number ({exc.messages[0]}) Searched as a username and user id."
-        note = (
-            "" if reading.valid else "This number looks unusual: its range is not in use according to numbering plans."
-        )
+        note = "" if reading.valid else UNUSUAL_NUMBER
         return "phone", reading.e164, note
     return "other", query, ""
 

@@ -134,8 +134,17 @@ class StaffActionLine:
 
 
 def recent_staff_actions(user_id: str, limit: int = 10) -> list[StaffActionLine]:
-    """This user's latest staff actions, newest first, one line per action (requested + outcome read as one)."""
-    rows = AuditEvent.objects.filter(user_id=user_id).order_by("-seq").defer("details")[: limit * 4]
+    """This user's latest staff actions, newest first, one line per action (requested + outcome read as one).
+
+    Page views are left out (every look at the page is one; the audit log has them): what an agent needs here is
+    what was done to the user — enrollments, removals, overrides, reveals, refusals.
+    """
+    rows = (
+        AuditEvent.objects.filter(user_id=user_id)
+        .exclude(action=Action.USER_VIEW)
+        .order_by("-seq")
+        .defer("details")[: limit * 4]
+    )
     lines: dict[tuple[object, str], StaffActionLine] = {}
     for event in rows:  # newest first: the first row seen of an action is its final word
         key = (event.correlation_id, event.action)

@@ -81,7 +81,7 @@ def test_search_enroll_remove_and_see_the_audit_trail(page, security_user, fresh
     expect(audit).to_contain_text("authenticator.enroll")
     shot(page, "07-user-audit-trail")
 
-    page.get_by_role("link", name="Audit").click()
+    page.get_by_role("link", name="Audit", exact=True).click()
     expect(page.locator("body")).to_contain_text("authenticator.remove")
     shot(page, "08-audit-log")
     assert not page.console_errors
