@@ -273,7 +273,7 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 if OIDC_ISSUER_URL:
     # The SSO button's POST is answered with a redirect to the IdP, which form-action must allow.
     _issuer = urlsplit(OIDC_ISSUER_URL)
-    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_issuer.scheme}://{_issuer.netloc}"]
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_issuer.scheme}://{_issuer.netloc}"]  # type: ignore[misc]
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
         "OAUTH_PKCE_ENABLED": True,
         "APPS": [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # codename -> description; all live on accounts.StaffCapability, so they read "accounts.<codename>".
 PERMISSIONS: dict[str, str] = {
     "view_directory": "Search and view users and their authenticators (PII masked)",
@@ -29,7 +31,7 @@ def perm(codename: str) -> str:
     return f"accounts.{codename}"
 
 
-def role_names(user) -> list[str]:  # type: ignore[no-untyped-def]
+def role_names(user: Any) -> list[str]:
     """The staff roles a user holds, for display."""
     if not user.is_authenticated:
         return []

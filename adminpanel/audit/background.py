@@ -30,7 +30,7 @@ from adminpanel.audit.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
     from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,7 @@ def current_verification() -> VerificationRequest | None:
     return VerificationRequest.objects.filter(active=True).first()
 
 
-def request_verification(
-    user: AbstractBaseUser, request: HttpRequest | None = None
-) -> tuple[VerificationRequest | None, bool]:
+def request_verification(user: User, request: HttpRequest | None = None) -> tuple[VerificationRequest | None, bool]:
     """Queues a verification of the whole chain unless one is already queued or running.
 
     The click itself is recorded (`audit.verify` requested, correlated by the run's id); the worker records the
@@ -81,7 +79,7 @@ def request_verification(
 
 
 def _record_verify(
-    user: AbstractBaseUser | None,
+    user: User | None,
     request: HttpRequest | None,
     outcome: str,
     run_id: uuid.UUID | None,

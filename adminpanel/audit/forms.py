@@ -25,7 +25,8 @@ class AuditFilterForm(forms.Form):
     FILTER_FIELDS = ("actor", "user", "action", "outcome", "since", "until", "ticket", "q")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

@@ -12,13 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from adminpanel.accounts.decorators import requires
+from adminpanel.accounts.decorators import requires, staff_user
 from adminpanel.audit import background, exports, services
 from adminpanel.audit.forms import AuditFilterForm, ExportRequestForm, cursor_param
 from adminpanel.audit.models import Action, AuditEvent, AuditExport, JobStatus, Outcome
@@ -124,7 +124,7 @@ def _chain_status_context() -> dict[str, object]:
 @requires("view_audit")
 def verify_now(request: HtmxHttpRequest) -> HttpResponse:
     """Queues a verification of the whole chain for a worker (one at a time); the status box follows it."""
-    run, queued = background.request_verification(request.user, request)
+    run, queued = background.request_verification(staff_user(request), request)
     if request.htmx:
         return render_page(request, "audit/event_list.html", _chain_status_context(), partial="chain-status")
     if run is None or not queued:
@@ -150,13 +150,13 @@ def verify_status(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @requires("view_audit")
-def export_csv(request: HtmxHttpRequest) -> HttpResponse:
+def export_csv(request: HtmxHttpRequest) -> HttpResponseBase:
     return _export(request, "csv")
 
 
 @require_GET
 @requires("view_audit")
-def export_jsonl(request: HtmxHttpRequest) -> HttpResponse:
+def export_jsonl(request: HtmxHttpRequest) -> HttpResponseBase:
     return _export(request, "jsonl")
 
 
@@ -175,7 +175,7 @@ def _refuse_export(request: HtmxHttpRequest, form: AuditFilterForm, fmt: str) ->
     return _list_page(request, AuditFilterForm(form.data), problem=problem)
 
 
-def _export(request: HtmxHttpRequest, fmt: str) -> HttpResponse:
+def _export(request: HtmxHttpRequest, fmt: str) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _refuse_export(request, form, fmt)
@@ -230,7 +230,7 @@ def export_detail(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpRespons
 
 @require_GET
 @requires("view_audit")
-def export_download(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpResponse:
+def export_download(request: HtmxHttpRequest, export_id: uuid.UUID) -> HttpResponseBase:
     export = _own_export(request, export_id)
     path = background.export_file(export)
     if path is None:

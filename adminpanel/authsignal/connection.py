@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -52,7 +52,7 @@ def reset_client() -> None:
 
 def _build() -> None:
     global _client, _emulator
-    options = {
+    options: dict[str, Any] = {
         "connect_timeout": settings.AUTHSIGNAL_CONNECT_TIMEOUT,
         "read_timeout": settings.AUTHSIGNAL_READ_TIMEOUT,
         "retry_attempts": settings.AUTHSIGNAL_RETRY_ATTEMPTS,
@@ -67,7 +67,7 @@ def _build() -> None:
     # Imported here so a deployment against the real API never loads the emulator.
     from adminpanel.authsignal.emulator import EmulatorApp, EmulatorStore, EmulatorTransport
 
-    emulator = EmulatorApp(EmulatorStore(settings.EMULATOR_STORAGE), settings.EMULATOR_SECRET_KEY)
+    emulator = EmulatorApp(EmulatorStore(settings.EMULATOR_STORAGE or ":memory:"), settings.EMULATOR_SECRET_KEY)
     _client = AuthsignalClient(
         base_url=EMULATOR_BASE_URL,
         secret_key=settings.EMULATOR_SECRET_KEY,

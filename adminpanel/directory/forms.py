@@ -68,7 +68,7 @@ def read_phone(value: str, region: str | None = None) -> PhoneReading:
 
 def _where(number: phonenumbers.PhoneNumber) -> str:
     """ "+44 (GB)": the country code as typed or implied, and the region it belongs to."""
-    region = phonenumbers.region_code_for_country_code(number.country_code)
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return f"+{number.country_code}" + (f" ({region})" if region and region != "ZZ" else "")
 
 
@@ -122,7 +122,8 @@ class SearchForm(forms.Form):
     cursor = forms.CharField(max_length=1000, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         query = data.get("q")
         if query:
             data["kind"], data["value"], data["note"] = classify_query(query)
@@ -194,11 +195,12 @@ class EnrollForm(_ActionForm):
     }
 
     def method_fields(self) -> list[forms.BoundField]:
-        method = self.data.get("method") or self.initial.get("method")
-        return [self[name] for name in self.FIELDS_BY_METHOD.get(method, [])]
+        method = str(self.data.get("method") or self.initial.get("method") or "")
+        return [self[name] for name in self.FIELDS_BY_METHOD.get(method, [])]  # type: ignore[call-overload]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         method = data.get("method")
         if method in (VerificationMethod.EMAIL_OTP, VerificationMethod.EMAIL_MAGIC_LINK):
             self._normalise(data, "email", normalise_email, "Enter the email address.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
+from adminpanel.accounts.decorators import staff_user
 from adminpanel.accounts.roles import perm
 from adminpanel.audit.models import AuditEvent
 from adminpanel.audit.services import record
@@ -17,8 +18,13 @@ from adminpanel.audit.services import record
 class Staff:
     """Who acts, and the request they act through (None for background jobs)."""
 
-    user: AbstractBaseUser
+    user: User
     request: HttpRequest | None = None
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Staff:
+        """The signed-in staff member of a request (views run behind LoginRequiredMiddleware and @requires)."""
+        return cls(staff_user(request), request)
 
     def can(self, codename: str) -> bool:
         return self.user.has_perm(perm(codename))

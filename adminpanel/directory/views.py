@@ -31,7 +31,7 @@ def _checked_user_id(action: str) -> Callable[[Callable[..., HttpResponse]], Cal
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HtmxHttpRequest, user_id: str, *args: object, **kwargs: str) -> HttpResponse:
-            staff = Staff(request.user, request)
+            staff = Staff.of(request)
             problem = unusable_ids(staff, action, user_id, kwargs.get("authenticator_id", ""))
             if problem:
                 return render(request, "directory/bad_user_id.html", {"problem": problem}, status=problem.status)
@@ -56,7 +56,7 @@ def user_search(request: HtmxHttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             result = lookup.search_users(
-                Staff(request.user, request),
+                Staff.of(request),
                 kind=data["kind"],
                 value=data["value"],
                 cursor=data["cursor"] or None,
@@ -101,7 +101,7 @@ def _user_state(
 @requires("view_directory")
 @_checked_user_id(Action.USER_VIEW)
 def user_detail(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
-    detail = lookup.load_user(Staff(request.user, request), user_id)
+    detail = lookup.load_user(Staff.of(request), user_id)
     if detail.problem:
         return render_page(request, "directory/user_detail.html", _detail_context(detail), status=detail.problem.status)
     if not detail.found:
@@ -115,9 +115,9 @@ def user_detail(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 def reveal(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     field_name = request.POST.get("field")
     if field_name not in lookup.REVEALABLE:
-        problem = Problem("Choose the email, the phone number or the user id.", 400)
-        return render(request, "directory/reveal.html", {"problem": problem}, status=400)
-    value, problem = lookup.reveal_contact(Staff(request.user, request), user_id, field_name)
+        refusal = Problem("Choose the email, the phone number or the user id.", 400)
+        return render(request, "directory/reveal.html", {"problem": refusal}, status=400)
+    value, problem = lookup.reveal_contact(Staff.of(request), user_id, field_name)
     context = {
         "value": value,
         "field": field_name,
@@ -147,7 +147,7 @@ def enroll(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
         return render_page(request, "directory/enroll.html", context, partial="form", status=422)
     data = form.cleaned_data
     result = enrollment.enroll_authenticator(
-        Staff(request.user, request),
+        Staff.of(request),
         user_id,
         method=data["method"],
         contact=form.contact_fields(),
@@ -157,6 +157,7 @@ def enroll(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     if result.problem:
         context = {"form": form, "user_id": user_id, "enrollable": ENROLLABLE, "problem": result.problem}
         return render_page(request, "directory/enroll.html", context, partial="form", status=result.problem.status)
+    assert result.authenticator is not None  # no problem: the service enrolled one
     added = authenticator_label(result.authenticator)
     messages.success(request, f"Added {added}.")
     if not request.htmx:
@@ -187,7 +188,7 @@ def _remove_again(
     preview = removal.preview_removal(staff, user_id, authenticator_id)
     if not new_confirmation:
         preview.token = request.POST.get("token", "")
-    form = RemoveForm({**form.data.dict(), "token": preview.token}) if new_confirmation else form
+    form = RemoveForm({**request.POST.dict(), "token": preview.token}) if new_confirmation else form
     context = {
         "preview": preview,
         "form": form,
@@ -208,7 +209,7 @@ def _remove_again(
     keep=("reason", "ticket", "override_lockout"),
 )
 def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> HttpResponse:
-    staff = Staff(request.user, request)
+    staff = Staff.of(request)
     if request.method == "GET":
         preview = removal.preview_removal(staff, user_id, authenticator_id)
         form = RemoveForm(initial={"token": preview.token, **kept_fields(request)})
@@ -250,7 +251,7 @@ def remove(request: HtmxHttpRequest, user_id: str, authenticator_id: str) -> Htt
             "refused": True,
         }
         return render_page(request, "directory/remove.html", context, partial="dialog", status=result.problem.status)
-    if result.already_gone:
+    if result.already_gone or result.removed is None:
         messages.info(request, "That authenticator was already gone from Authsignal; nothing was removed.")
     else:
         messages.success(

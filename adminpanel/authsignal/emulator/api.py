@@ -49,6 +49,7 @@ class TenantApi:
     def dispatch(self, method: str, segments: list[str], environ: dict[str, Any]) -> Response:
         """Route `segments` (the path after /v1, already decoded one by one) to a handler."""
         handlers: dict[str, Handler]
+        args: tuple[str, ...]
         match segments:
             case ["users"]:
                 handlers, args = {"GET": self.query_users}, ()

@@ -204,7 +204,8 @@ class EmulatorHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{f'[{host}]' if ':' in str(host) else host}:{port}/v1"
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
     def shutdown(self) -> None:
         self.stopping.set()  # releases hung handlers

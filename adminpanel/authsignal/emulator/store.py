@@ -200,11 +200,9 @@ class EmulatorStore:
         method: str | None = None,
         contact: str | None = None,
     ) -> dict[str, Any] | None:
+        params: tuple[str | None, ...]
         if authenticator_id is not None:
-            sql, params = (
-                "SELECT item FROM authenticators WHERE user_id = ? AND id = ?",
-                (user_id, authenticator_id),
-            )
+            sql, params = "SELECT item FROM authenticators WHERE user_id = ? AND id = ?", (user_id, authenticator_id)
         else:
             sql = "SELECT item FROM authenticators WHERE user_id = ? AND verification_method = ? AND contact = ?"
             params = (user_id, method, contact)

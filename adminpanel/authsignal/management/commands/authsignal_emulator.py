@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="don't log each request")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = ":memory:" if options["in_memory"] else (options["storage"] or settings.EMULATOR_STORAGE)
+        path = ":memory:" if options["in_memory"] else (options["storage"] or settings.EMULATOR_STORAGE or ":memory:")
         secret_key = options["secret_key"] or settings.EMULATOR_SECRET_KEY
         store = EmulatorStore(path)
         app = EmulatorApp(store, secret_key)
