@@ -13,7 +13,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +112,17 @@ def make_user(
             name=name,
         )
     return client.get_authenticators(user_id)
+
+
+@contextmanager
+def on_each_request(hook: Callable[[httpx.Request], None]) -> Iterator[None]:
+    """Calls `hook` before each request the shared Authsignal client sends (to inject faults at the right moment)."""
+    hooks = get_client()._http.event_hooks["request"]
+    hooks.append(hook)
+    try:
+        yield
+    finally:
+        hooks.remove(hook)
 
 
 def events(action: str | None = None, **filters) -> list[AuditEvent]:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from django.core import signing
 from django.urls import reverse
 
 from adminpanel.directory import confirmations
-from tests.helpers import HTMX, events, make_user, outcomes, step_up_with_totp
+from tests.helpers import HTMX, events, make_user, on_each_request, outcomes, step_up_with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -201,12 +201,8 @@ def test_a_delete_whose_answer_was_lost_is_retried_and_counted_as_done(support_c
             else:
                 emulator.clear_faults()
 
-    hooks = get_client()._http.event_hooks["request"]
-    hooks.append(lose_the_first_delete_answer)
-    try:
+    with on_each_request(lose_the_first_delete_answer):
         response = confirm(support_client, "u", a.user_authenticator_id, token)
-    finally:
-        hooks.remove(lose_the_first_delete_answer)
         emulator.clear_faults()
     assert len(deletes) == 2
     assert response.status_code == 200
@@ -232,12 +228,8 @@ def test_a_lost_delete_answer_followed_by_errors_is_settled_by_looking(support_c
         else:
             emulator.clear_faults()
 
-    hooks = get_client()._http.event_hooks["request"]
-    hooks.append(first_applied_then_errors)
-    try:
+    with on_each_request(first_applied_then_errors):
         response = confirm(support_client, "u", a.user_authenticator_id, token)
-    finally:
-        hooks.remove(first_applied_then_errors)
         emulator.clear_faults()
     assert response.status_code == 200 and "Removed SMS" in response.content.decode()
     assert outcomes("authenticator.remove") == ["requested", "succeeded"]
@@ -293,12 +285,8 @@ def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(secu
         else:
             emulator.clear_faults()
 
-    hooks = get_client()._http.event_hooks["request"]
-    hooks.append(every_delete_fails)
-    try:
+    with on_each_request(every_delete_fails):
         response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on")
-    finally:
-        hooks.remove(every_delete_fails)
         emulator.clear_faults()
     assert response.status_code == 502
     assert len(get_client().get_authenticators("bob")) == 1
@@ -315,7 +303,6 @@ def test_an_override_whose_delete_fails_is_recorded_as_failed_not_succeeded(secu
 def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_after(
     security_client, security_user, emulator
 ):
-    from adminpanel.authsignal.connection import get_client
 
     (only,) = make_user("bob", sms=("+447700900123",))
     step_up_with_totp(security_client, security_user)
@@ -326,12 +313,8 @@ def test_an_override_that_succeeds_is_requested_before_the_delete_and_succeeded_
         if request.method == "DELETE":
             seen_at_delete.append([(e.action, e.outcome) for e in events() if e.action == "lockout.override"])
 
-    hooks = get_client()._http.event_hooks["request"]
-    hooks.append(look_at_the_log)
-    try:
+    with on_each_request(look_at_the_log):
         response = confirm(security_client, "bob", only.user_authenticator_id, token, override_lockout="on")
-    finally:
-        hooks.remove(look_at_the_log)
     assert response.status_code == 200
     assert seen_at_delete == [[("lockout.override", "requested")]]  # nothing claimed before the call answered
     assert outcomes("lockout.override") == ["requested", "succeeded"]
