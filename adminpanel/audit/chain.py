@@ -109,6 +109,15 @@ def compute_hash(prev_hash: str, values: Sequence[Any], key: bytes | None = None
     return hmac.digest(key if key is not None else settings.AUDIT_CHAIN_KEY, message, "sha256").hex()
 
 
+def hash_canonical(prev_hash: str, values: Sequence[Any], key: bytes) -> str:
+    """compute_hash for values whose id, created_at and correlation_id are already canonical text."""
+    return hmac.digest(key, prev_hash.encode("ascii") + _canonical(*values).encode("ascii"), "sha256").hex()
+
+
+def signing_key() -> bytes:
+    return settings.AUDIT_CHAIN_KEY
+
+
 def event_values(event: AuditEvent) -> tuple[Any, ...]:
     return tuple(getattr(event, name) for name in CHAIN_FIELDS)
 
