@@ -13,7 +13,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from adminpanel.audit import chain
+from adminpanel.audit import chain, keys
 from adminpanel.audit.models import Action, AuditEvent, Outcome
 from adminpanel.audit.services import lock_chain_head
 
@@ -69,11 +69,14 @@ def seed(
     while done < count:
         n = min(batch_size, count - done)
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
-            head_seq, prev_hash, head_time = lock_chain_head()
+            head = lock_chain_head()
+            head_seq, prev_hash, head_time = head.seq, head.hash, head.created_at
             if rng is None:  # seeded from the head too, so a second seed run never repeats the first one's ids
                 rng = random.Random(rng_seed * 1_000_003 + head_seq)
             t = max(start + INTERVAL * done, head_time or start)
-            key = chain.signing_key()
+            key = keys.key_for(head.key_id)
+            if key is None:
+                raise keys.ChainKeyMissing(f"the chain's current key {head.key_id!r} is not configured")
             with _writer() as write:
                 for i in range(n):
                     t += INTERVAL

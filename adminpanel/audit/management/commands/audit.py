@@ -1,4 +1,4 @@
-"""`manage.py audit verify|reconcile|seed|checkpoint|purge-exports`: keeping the audit log honest."""
+"""`manage.py audit verify|rotate-key|reconcile|seed|checkpoint|purge-exports`: keeping the audit log honest."""
 
 from __future__ import annotations
 
@@ -23,10 +23,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(
-            dest="subcommand", required=True, metavar="{verify,reconcile,seed,checkpoint,purge-exports}"
+            dest="subcommand", required=True, metavar="{verify,rotate-key,reconcile,seed,checkpoint,purge-exports}"
         )
         verify = sub.add_parser("verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken.")
         verify.add_argument("--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`.")
+        rotate = sub.add_parser(
+            "rotate-key", help="Start a new chain segment signed by the newest key in AUDIT_CHAIN_KEYS."
+        )
+        rotate.add_argument("--reason", default="", help="Why the key is rotated (recorded in the audit log).")
         reconcile = sub.add_parser("reconcile", help="Settle `requested` events left without an outcome.")
         reconcile.add_argument(
             "--older-than",
@@ -62,8 +66,20 @@ class Command(BaseCommand):
             details={"source": "command", "head_seq": run.head_seq, "first_bad_seq": run.first_bad_seq},
         )
         if not run.ok:
-            raise CommandError(run.message, returncode=1)
+            # 1: something was changed; 3: nothing was found changed, but a segment's key is not configured here.
+            raise CommandError(run.message, returncode=1 if run.first_bad_seq is not None else 3)
         self.stdout.write(run.message)
+
+    def handle_rotate_key(self, *, reason: str = "", **options: Any) -> None:
+        try:
+            event = services.rotate_key(reason=reason, source="command")
+        except services.KeyRotationRefused as exc:
+            raise CommandError(str(exc), returncode=1) from exc
+        details = event.details
+        self.stdout.write(
+            f"new segment under key id {details['key_id']} starts at seq {event.seq} "
+            f"(previous key id {details['previous_key_id']}, previous head seq {details['previous_head_seq']})"
+        )
 
     def handle_reconcile(self, *, older_than: int, limit: int, **options: Any) -> None:
         from adminpanel.audit.reconcile import reconcile
