@@ -27,6 +27,16 @@ class Command(BaseCommand):
         )
         verify = sub.add_parser("verify", help="Walk the chain; exit 1 naming the first bad seq if it is broken.")
         verify.add_argument("--checkpoint", type=Path, help="A checkpoint file written by `audit checkpoint`.")
+        verify.add_argument(
+            "--file",
+            type=Path,
+            help="Check an export (.csv or .jsonl) instead of the database: needs the keys, not the database.",
+        )
+        verify.add_argument(
+            "--complete",
+            action="store_true",
+            help="With --file: the export is unfiltered, so a gap in seq is a deleted line.",
+        )
         rotate = sub.add_parser(
             "rotate-key", help="Start a new chain segment signed by the newest key in AUDIT_CHAIN_KEYS."
         )
@@ -51,7 +61,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"handle_{options['subcommand'].replace('-', '_')}")(**options)
 
-    def handle_verify(self, *, checkpoint: Path | None = None, **options: Any) -> None:
+    def handle_verify(self, *, checkpoint: Path | None = None, file: Path | None = None, **options: Any) -> None:
         saved = None
         if checkpoint is not None:
             try:
@@ -59,6 +69,8 @@ class Command(BaseCommand):
                 int(saved["seq"]), str(saved["hash"])
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise CommandError(f"cannot read checkpoint {checkpoint}: {exc}", returncode=2) from exc
+        if file is not None:
+            return self.verify_file(file, saved, complete=options.get("complete", False))
         run = services.run_verification(source="command", checkpoint=saved)
         services.record(
             Action.AUDIT_VERIFY,
@@ -69,6 +81,21 @@ class Command(BaseCommand):
             # 1: something was changed; 3: nothing was found changed, but a segment's key is not configured here.
             raise CommandError(run.message, returncode=1 if run.first_bad_seq is not None else 3)
         self.stdout.write(run.message)
+
+    def verify_file(self, path: Path, checkpoint: dict[str, Any] | None, *, complete: bool) -> None:
+        """Offline: no database is touched (nor written: there is no audit event for it)."""
+        from adminpanel.audit.offline import UnreadableExport, verify_file
+
+        try:
+            result = verify_file(path, checkpoint=checkpoint, complete=complete)
+        except UnreadableExport as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        if result.ok:
+            self.stdout.write(result.summary())
+            return
+        for line in result.problems:
+            self.stderr.write(f"  {line}")
+        raise CommandError(result.summary(), returncode=1 if result.broken else 3)
 
     def handle_rotate_key(self, *, reason: str = "", **options: Any) -> None:
         try:
