@@ -240,3 +240,29 @@ def test_the_pages_say_cannot_be_checked_rather_than_changed(three_segments, set
     body = auditor_client.get(reverse("audit:events-list")).content.decode()
     assert "Partly checked" in body and "segment 2 (key id k2, seq 4–7) cannot be checked" in body
     assert "Chain broken" not in body
+
+
+def test_the_keys_can_come_from_a_file_like_the_other_secrets(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    keys_file = tmp_path / "chain-keys"
+    keys_file.write_text("k2:second-key\nk3:third-key\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_", "DJANGO_SETTINGS"))}
+    env.update(DJANGO_SETTINGS_MODULE="tests.settings", AUDIT_CHAIN_KEY="old", AUDIT_CHAIN_KEYS_FILE=str(keys_file))
+    code = (
+        "from django.conf import settings; "
+        "print(list(settings.AUDIT_CHAIN_KEYS), settings.AUDIT_CHAIN_KEYS['k3'], settings.AUDIT_CONTACT_DIGEST_KEY)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['default', 'k2', 'k3'] b'third-key' b'old'"
