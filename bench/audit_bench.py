@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument(
         "--admin-samples", type=int, default=None, help="timed requests per Django admin scenario (0: skip admin)"
     )
+    parser.add_argument("--list-only", action="store_true", help="measure the list pages only (no exports, no verify)")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it already holds the events")
     parser.add_argument(
         "--child",
@@ -79,10 +80,14 @@ def main() -> None:
         theirs = measure(client, admin, admin_samples) if admin and admin_samples else None
         results.append((label, measure(client, ours, args.samples), theirs))
     sizes = table_sizes(head.seq)
-    print("exports over HTTP (gunicorn) …", flush=True)
-    http = {fmt: export_over_http(client, fmt) for fmt in ("csv", "jsonl")}
-    prepared = {fmt: run_child(f"prepared-{fmt}") for fmt in ("csv", "jsonl")}
-    verify = run_child("verify")
+    http: dict[str, dict[str, float]] = {}
+    prepared: dict[str, dict[str, float]] = {}
+    verify = None
+    if not args.list_only:
+        print("exports over HTTP (gunicorn) …", flush=True)
+        http = {fmt: export_over_http(client, fmt) for fmt in ("csv", "jsonl")}
+        prepared = {fmt: run_child(f"prepared-{fmt}") for fmt in ("csv", "jsonl")}
+        verify = run_child("verify")
     report(args.events, seed_seconds, results, http, prepared, verify, sizes)
 
 
@@ -372,10 +377,11 @@ def report(events, seed_seconds, results, http, prepared, verify, sizes) -> None
             f"prepared {fmt} export (worker task, to a file): {r['rows']:,} rows in {r['seconds']:.1f} s = "
             f"{r['rows'] / r['seconds']:,.0f} rows/s, peak RSS {r['peak_mb']:.0f} MB"
         )
-    print(
-        f"audit verify: {verify['rows']:,} events in {verify['seconds']:.1f} s "
-        f"({verify['rows'] / verify['seconds']:,.0f} events/s), peak RSS {verify['peak_mb']:.0f} MB"
-    )
+    if verify:
+        print(
+            f"audit verify: {verify['rows']:,} events in {verify['seconds']:.1f} s "
+            f"({verify['rows'] / verify['seconds']:,.0f} events/s), peak RSS {verify['peak_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -242,11 +242,16 @@ def verify_file(
         # Which key signed it: the chain says so when the file runs on from a known segment.
         new_key = segment_key_id(values[8], values[9], values[16])
         if new_key is not None:
-            if current is not None:
-                older = order.get(new_key, 1 << 30) < order.get(current, -1)
-                if new_key == current or older:
-                    problem(line, seq, f"event #{seq} rotates from key {current} to {new_key}, which is not newer")
-                elif isinstance(values[16], dict) and values[16].get("previous_key_id") not in (current, None):
+            before = current or latest
+            if before is not None:
+                older = order.get(new_key, 1 << 30) < order.get(before, -1)
+                if new_key == before or older:
+                    problem(line, seq, f"event #{seq} rotates from key {before} to {new_key}, which is not newer")
+                elif (
+                    current is not None
+                    and isinstance(values[16], dict)
+                    and values[16].get("previous_key_id") not in (current, None)
+                ):
                     problem(line, seq, f"event #{seq} says the previous key was {values[16].get('previous_key_id')!r}")
             key_id = new_key
             if segment_number is not None and seq > 1:
