@@ -38,20 +38,19 @@ def test_a_restored_backup_verifies_against_the_checkpoint_and_refuses_changes(a
     checkpoint = tmp_path / "head.json"
     call_command("audit", "checkpoint", "--output", str(checkpoint))
     assert json.loads(checkpoint.read_text())["seq"] == 40
-    if connection.vendor == "postgresql":
-        restored_url, refused = restore_postgresql(tmp_path)
-    else:
-        restored_url, refused = restore_sqlite(tmp_path)
+    postgresql = connection.vendor == "postgresql"
+    target = f"{connection.settings_dict['NAME']}_restored"
     try:
+        restored_url, refused = restore_postgresql(tmp_path, target) if postgresql else restore_sqlite(tmp_path)
         result = manage("audit", "verify", "--checkpoint", str(checkpoint), database_url=restored_url)
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.startswith("OK: 40 events, chain intact, head seq 40")
         # The triggers came with the backup (SQLite has no TRUNCATE).
-        expected = ["UPDATE", "DELETE", "TRUNCATE"] if connection.vendor == "postgresql" else ["UPDATE", "DELETE"]
+        expected = ["UPDATE", "DELETE", "TRUNCATE"] if postgresql else ["UPDATE", "DELETE"]
         assert refused() == expected
     finally:
-        if connection.vendor == "postgresql":
-            drop_database(restored_url)
+        if postgresql:
+            drop_database(_pg(connection.settings_dict, target)[0])
 
 
 # --- PostgreSQL: pg_dump / pg_restore ---
@@ -63,10 +62,9 @@ def _pg(settings: dict, name: str) -> tuple[str, dict[str, str]]:
     return f"postgres://{user}@{host}:{port}/{name}", {**env, "PGHOST": host, "PGPORT": port, "PGUSER": user}
 
 
-def restore_postgresql(tmp_path: Path):  # type: ignore[no-untyped-def]
+def restore_postgresql(tmp_path: Path, target: str):  # type: ignore[no-untyped-def]
     settings = connection.settings_dict
     source = settings["NAME"]
-    target = f"{source}_restored"
     _, env = _pg(settings, source)
     dump = tmp_path / "adminpanel.dump"
     subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", source], env=env, check=True, timeout=120)

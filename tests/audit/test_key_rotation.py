@@ -266,3 +266,10 @@ def test_the_keys_can_come_from_a_file_like_the_other_secrets(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "['default', 'k2', 'k3'] b'third-key' b'old'"
+
+
+def test_seeding_refuses_clearly_when_the_current_key_is_not_configured(settings):
+    settings.AUDIT_CHAIN_KEYS = {"a1": b"first-key-of-a-new-deployment"}
+    with pytest.raises(CommandError, match="current key 'default' is not configured"):
+        call_command("audit", "seed", "--count", "5", stdout=io.StringIO(), stderr=io.StringIO())
+    assert AuditEvent.objects.count() == 0

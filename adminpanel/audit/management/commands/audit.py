@@ -119,6 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(f"reconciled {len(report.settled)}, left {len(report.deferred)} for the next run")
 
     def handle_seed(self, *, count: int, batch_size: int, **options: Any) -> None:
+        from adminpanel.audit.keys import ChainKeyMissing
         from adminpanel.audit.seeding import RealEventsPresent, seed
 
         if count < 1:
@@ -130,7 +131,7 @@ class Command(BaseCommand):
 
         try:
             head = seed(count, batch_size=batch_size, progress=progress)
-        except RealEventsPresent as exc:
+        except (RealEventsPresent, ChainKeyMissing) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"seeded {count} synthetic events; head seq {head}")
 
