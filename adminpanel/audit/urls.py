@@ -1,4 +1,4 @@
-"""Audit URLs (DESIGN.md URL map): the list, one event, exports (streamed or prepared), verify now."""
+"""Audit URLs: the list, one event, exports (streamed or prepared), verify now."""
 
 from __future__ import annotations
 
