@@ -9,6 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from adminpanel.audit.keys import DEFAULT_KEY_ID, contact_digest_key, parse_chain_keys
 from adminpanel.core.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -208,12 +209,18 @@ EMULATOR_SECRET_KEY = "emulator-secret-key"
 EMULATOR_STORAGE = envstr("EMULATOR_STORAGE", str(VAR_DIR / "emulator.sqlite3"))
 
 # --- Audit ---
+# Chain keys by id, oldest first: AUDIT_CHAIN_KEY is the one with id "default", AUDIT_CHAIN_KEYS adds
+# id:key pairs after it; the newest signs once `audit rotate-key` has started its segment.
 _chain_key = envstr("AUDIT_CHAIN_KEY")
-if not _chain_key:
+_chain_keys = envstr("AUDIT_CHAIN_KEYS")
+if not _chain_key and not (_chain_keys or "").strip():
     if not DEBUG:
-        raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is off")
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEY (or AUDIT_CHAIN_KEYS) must be set when DJANGO_DEBUG is off")
     _chain_key = "insecure-development-audit-chain-key"
-AUDIT_CHAIN_KEY = _chain_key.encode()
+AUDIT_CHAIN_KEYS = parse_chain_keys(_chain_keys, legacy=_chain_key)
+AUDIT_CHAIN_KEY = AUDIT_CHAIN_KEYS.get(DEFAULT_KEY_ID)
+# Contact digests must not change when the chain key rotates: by default they are keyed from the oldest chain key.
+AUDIT_CONTACT_DIGEST_KEY = contact_digest_key(AUDIT_CHAIN_KEYS, envstr("AUDIT_CONTACT_DIGEST_KEY"))
 PHONE_DEFAULT_REGION = (envstr("PHONE_DEFAULT_REGION") or "US").upper()
 AUDIT_TRUST_X_FORWARDED_FOR = envbool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 # A filter matching more events than this is exported by a background worker instead of streamed.

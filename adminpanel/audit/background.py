@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 VERIFICATION_ABANDONED_AFTER = dt.timedelta(hours=1)
 EXPORT_ABANDONED_AFTER = AuditExport.ABANDONED_AFTER
 EXPORTS_KEPT_FOR = dt.timedelta(days=7)
+PROGRESS_EVERY = 0.5  # seconds between progress updates of a prepared export
 
 
 # --- Verification ---
@@ -217,13 +219,16 @@ def write_export(export_id: str) -> None:
         AuditExport.objects.filter(pk=export.pk).update(total_estimate=total)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         rows = 0
-        with open(partial, "w", encoding="utf-8", newline="") as out:
+        reported = time.monotonic()
+        with open(partial, "wb") as out:
             os.chmod(partial, 0o600)
-            for text, count in exports.formatted_chunks(export.format, qs, up_to_seq=export.up_to_seq):
-                out.write(text)
-                if count:
-                    rows += count
+            for data, count, db_free in exports.formatted_chunks(export.format, qs, up_to_seq=export.up_to_seq):
+                out.write(data)
+                rows += count
+                # The progress page polls every few seconds: one UPDATE per PROGRESS_EVERY is plenty.
+                if db_free and count and time.monotonic() - reported >= PROGRESS_EVERY:
                     AuditExport.objects.filter(pk=export.pk).update(rows_written=rows)
+                    reported = time.monotonic()
         os.replace(partial, final)
     except Exception as exc:
         partial.unlink(missing_ok=True)

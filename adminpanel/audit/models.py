@@ -37,6 +37,7 @@ class Action:
     LOCKOUT_OVERRIDE = "lockout.override"
     AUDIT_EXPORT = "audit.export"
     AUDIT_VERIFY = "audit.verify"
+    KEY_ROTATED = "audit.key_rotated"  # succeeded: the first event of a new chain segment (see audit/keys.py)
     BULK_JOB = "bulk.job"
     STAFF_LOGIN = "staff.login"
     STAFF_LOGOUT = "staff.logout"
@@ -71,6 +72,7 @@ class Action:
         LOCKOUT_OVERRIDE,
         AUDIT_EXPORT,
         AUDIT_VERIFY,
+        KEY_ROTATED,
         BULK_JOB,
         STAFF_LOGIN,
         STAFF_LOGOUT,

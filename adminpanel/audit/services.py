@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from adminpanel.audit import chain
+from adminpanel.audit import chain, keys
 from adminpanel.audit.models import (
     GENESIS_HASH,
     TICKET_INDEX_PREFIX,
@@ -101,19 +102,80 @@ def record(
         details=chain.clean_json(details or {}),
     )
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
-        head_seq, head_hash, head_time = lock_chain_head()
-        now = timezone.now()
-        event.seq = head_seq + 1
-        # Time never runs backwards along the chain, so a date range maps onto a seq range.
-        event.created_at = now if head_time is None or now > head_time else head_time
-        event.prev_hash = head_hash
-        event.hash = chain.compute_hash(head_hash, chain.event_values(event))
-        event.save(force_insert=True)
+        head = lock_chain_head()
+        starts_segment = event.action == Action.KEY_ROTATED and event.outcome == SUCCEEDED
+        if head.seq == 0 and not starts_segment and keys.key_for(head.key_id) is None:
+            # A chain begun with AUDIT_CHAIN_KEYS alone: its first event opens the newest key's segment.
+            opening = AuditEvent(
+                id=uuid.uuid4(),
+                action=Action.KEY_ROTATED,
+                outcome=SUCCEEDED,
+                correlation_id=uuid.uuid4(),
+                details={"source": "first event of the chain"},
+            )
+            head = _append(opening, head, _open_segment(opening, head))
+        key = _open_segment(event, head) if starts_segment else keys.key_for(head.key_id)
+        if key is None:
+            raise keys.ChainKeyMissing(
+                f"the audit chain's current segment is signed by key id {head.key_id!r}, which is not configured: "
+                "add it to AUDIT_CHAIN_KEYS, or start a new segment with `manage.py audit rotate-key`"
+            )
+        _append(event, head, key)
     return event
 
 
-def lock_chain_head() -> tuple[int, str, dt.datetime | None]:
-    """Inside a transaction: take the chain lock, then read the head (seq, hash, created_at).
+class KeyRotationRefused(Exception):
+    """There is no newer key to rotate to."""
+
+
+def _open_segment(event: AuditEvent, head: ChainHead) -> bytes:
+    """Makes `event` the first of a segment under the newest key: records the key id (never the key)."""
+    new_key_id = keys.newest_key_id()
+    if new_key_id == head.key_id:
+        raise KeyRotationRefused(
+            f"the chain already signs with the newest configured key ({new_key_id!r}): add a new id:key pair at the "
+            "end of AUDIT_CHAIN_KEYS first"
+        )
+    event.details = {
+        **event.details,
+        "key_id": new_key_id,
+        "previous_key_id": head.key_id if head.seq else None,
+        "previous_head_seq": head.seq,
+        "previous_head_hash": head.hash,
+    }
+    return keys.chain_keys()[new_key_id]
+
+
+def _append(event: AuditEvent, head: ChainHead, key: bytes) -> ChainHead:
+    now = timezone.now()
+    event.seq = head.seq + 1
+    # Time never runs backwards along the chain, so a date range maps onto a seq range.
+    event.created_at = now if head.created_at is None or now > head.created_at else head.created_at
+    event.prev_hash = head.hash
+    event.hash = chain.compute_hash(head.hash, chain.event_values(event), key=key)
+    event.save(force_insert=True)
+    key_id = chain.segment_key_id(event.action, event.outcome, event.details) or head.key_id
+    return ChainHead(event.seq, event.hash, event.created_at, key_id)
+
+
+def rotate_key(*, actor: AbstractBaseUser | None = None, reason: str = "", source: str = "command") -> AuditEvent:
+    """`audit rotate-key`: the next events are signed by the newest configured key. A refusal is recorded too."""
+    try:
+        return record(Action.KEY_ROTATED, SUCCEEDED, actor=actor, reason=reason, details={"source": source})
+    except KeyRotationRefused as exc:
+        record(Action.KEY_ROTATED, FAILED, actor=actor, reason=reason, details={"source": source, "error": str(exc)})
+        raise
+
+
+class ChainHead(NamedTuple):
+    seq: int
+    hash: str
+    created_at: dt.datetime | None
+    key_id: str  # the key that signs the current segment
+
+
+def lock_chain_head() -> ChainHead:
+    """Inside a transaction: take the chain lock, then read the head (seq, hash, created_at, its segment's key id).
 
     PostgreSQL: a transaction-scoped advisory lock (released at commit); READ COMMITTED then reads the head
     the previous holder committed. SQLite: the IMMEDIATE transaction already holds the database write lock.
@@ -123,10 +185,22 @@ def lock_chain_head() -> tuple[int, str, dt.datetime | None]:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '15s'")
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "created_at").first()
+    # The segment's key id comes along in the same query (an index seek on (action, seq)).
+    latest_rotation = (
+        AuditEvent.objects.filter(action=Action.KEY_ROTATED, outcome=SUCCEEDED)
+        .order_by("-seq")
+        .annotate(key_id=KT("details__key_id"))
+        .values("key_id")[:1]
+    )
+    head = (
+        AuditEvent.objects.order_by("-seq")
+        .annotate(segment_key_id=Subquery(latest_rotation, output_field=CharField()))
+        .values_list("seq", "hash", "created_at", "segment_key_id")
+        .first()
+    )
     if head is None:
-        return 0, GENESIS_HASH, None
-    return head
+        return ChainHead(0, GENESIS_HASH, None, keys.DEFAULT_KEY_ID)
+    return ChainHead(head[0], head[1], head[2], head[3] or keys.DEFAULT_KEY_ID)
 
 
 # --- Reading: filters and keyset pages ---
@@ -224,7 +298,7 @@ def correlated_events(event: AuditEvent) -> list[AuditEvent]:
 class ChainPosition:
     prev: AuditEvent | None
     next: AuditEvent | None
-    hash_ok: bool
+    hash_ok: bool | None  # None: the key of its segment is not configured
     links_ok: bool
 
 
@@ -276,6 +350,8 @@ def chain_checkpoint() -> dict[str, Any]:
         "hash": head_hash,
         "count": AuditEvent.objects.count(),
         "time": chain.timestamp(timezone.now()),
+        # Where each key's segment starts: lets `verify --file` check a filtered export against the right key.
+        "segments": [[first_seq, key_id] for first_seq, key_id in chain.segment_starts() if first_seq <= max(seq, 1)],
     }
 
 

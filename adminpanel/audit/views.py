@@ -188,9 +188,8 @@ def _export(request: HtmxHttpRequest, fmt: str) -> HttpResponseBase:
         details={"format": fmt, "filter": event_filter.as_dict()},
     )
     qs = services.filtered_events(event_filter)
-    stream = exports.csv_stream if fmt == "csv" else exports.jsonl_stream
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/jsonl; charset=utf-8"
-    response = StreamingHttpResponse(stream(qs, up_to_seq=marker.seq - 1), content_type=content_type)
+    response = StreamingHttpResponse(exports.stream(fmt, qs, up_to_seq=marker.seq - 1), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -80,11 +80,12 @@ def mask_identifier(value: str) -> str:
 
 
 def contact_digest(value: str) -> str:
-    """Hex HMAC-SHA256 of the normalised contact (lowercased email / E.164 phone), keyed from AUDIT_CHAIN_KEY.
+    """Hex HMAC-SHA256 of the normalised contact (lowercased email / E.164 phone), keyed from AUDIT_CONTACT_DIGEST_KEY.
 
     Lets an auditor answer "was this phone ever enrolled?" without the log holding the contact in clear.
     """
-    return hmac.new(_digest_key(settings.AUDIT_CHAIN_KEY), _normalise(value).encode(), hashlib.sha256).hexdigest()
+    key = _digest_key(settings.AUDIT_CONTACT_DIGEST_KEY)
+    return hmac.new(key, _normalise(value).encode(), hashlib.sha256).hexdigest()
 
 
 def _normalise(value: str) -> str:

@@ -193,20 +193,25 @@ def test_a_prepared_export_holds_the_same_bytes_as_the_streamed_one(auditor_clie
 
 def test_an_unfiltered_export_counts_its_rows_chunk_by_chunk(auditor_client, log, settings, monkeypatch):
     settings.TASKS = IMMEDIATE
-    monkeypatch.setattr("adminpanel.audit.exports.CHUNK", 7)
+    monkeypatch.setattr("adminpanel.audit.exports.CHUNK", 7)  # rows per query on the Python path
+    monkeypatch.setattr("adminpanel.audit.exports.SEQ_RANGE", 7)  # seq numbers per COPY on PostgreSQL
+    monkeypatch.setattr("adminpanel.audit.background.PROGRESS_EVERY", 0)
     seen: list[int] = []
-    real_iter_events = exports.iter_events
+    counts: list[int] = []
+    real_chunks = exports.formatted_chunks
 
-    def watched(qs, *, up_to_seq):  # before each chunk: what the progress page would show
-        for chunk in real_iter_events(qs, up_to_seq=up_to_seq):
+    def watched(fmt, qs, *, up_to_seq):  # before each chunk: what the progress page would show
+        for data, count, db_free in real_chunks(fmt, qs, up_to_seq=up_to_seq):
+            assert db_free  # each COPY range fits in one piece here
             seen.append(AuditExport.objects.get().rows_written)
-            yield chunk
+            counts.append(count)
+            yield data, count, db_free
 
-    monkeypatch.setattr("adminpanel.audit.exports.iter_events", watched)
+    monkeypatch.setattr("adminpanel.audit.exports.formatted_chunks", watched)
     auditor_client.post(reverse("audit:exports-create"), {"format": "jsonl"})
     export = AuditExport.objects.get()
     n = export.up_to_seq  # every event before the export was asked for
-    assert seen == list(range(0, n, 7))
+    assert counts == [7] * (n // 7) + ([n % 7] if n % 7 else []) and seen == list(range(0, n, 7))
     assert export.total_estimate == export.rows_written == n  # seq is gap-free: no count
     lines = (settings.VAR_DIR / "exports" / export.file_path).read_text().splitlines()
     assert [json.loads(line)["seq"] for line in lines] == list(range(1, n + 1))

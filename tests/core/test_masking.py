@@ -30,7 +30,7 @@ def test_contact_digest_is_keyed_and_normalised():
     assert "alice" not in contact_digest("alice@example.com")
 
 
-def test_contact_digest_depends_on_the_chain_key(settings):
+def test_contact_digest_depends_on_its_key(settings):
     before = contact_digest("alice@example.com")
-    settings.AUDIT_CHAIN_KEY = b"another-key"
+    settings.AUDIT_CONTACT_DIGEST_KEY = b"another-key"
     assert contact_digest("alice@example.com") != before

@@ -51,4 +51,9 @@ def test_filter_read_verify_and_export(page, auditor_user, support_user, setting
     exported = list(csv.DictReader(io.StringIO(content)))
     assert {row["user_id"] for row in exported} == {"bob", "carol"}
     assert next(r for r in exported if r["user_id"] == "bob")["reason"].startswith("'=HYPERLINK")
+    # The downloaded file checks out offline, as an auditor would run `audit verify --file` on it.
+    from adminpanel.audit.offline import verify_file
+
+    offline = verify_file(Path(download.value.path()))
+    assert offline.ok and offline.hashes_checked == len(exported), offline.summary()
     assert not page.console_errors
