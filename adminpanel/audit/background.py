@@ -1,7 +1,8 @@
 """Audit work too slow for a request: chain verification and large exports, run by django.tasks workers.
 
-The view queues (request_verification, request_export); the task runs (run_verification_request,
-write_export) through the same services as `manage.py audit verify` and the streaming export.
+The view queues (request_verification, request_export); the task (defined at the end of this module, so that
+queueing needs no import cycle) runs the body (run_verification_request, write_export) through the same services
+as `manage.py audit verify` and the streaming export.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.tasks import task
 from django.utils import timezone
 
 from adminpanel.audit import exports, services
@@ -67,10 +69,8 @@ def request_verification(user: User, request: HttpRequest | None = None) -> tupl
         _record_verify(user, request, Outcome.REQUESTED, running.id if running else None, {"joined_running": True})
         return running, False
     _record_verify(user, request, Outcome.REQUESTED, run.id, {})
-    from adminpanel.audit.tasks import verify_chain
-
     try:
-        result = verify_chain.enqueue(str(run.id))
+        result = verify_chain_task.enqueue(str(run.id))
     except Exception as exc:
         _finish_verification(run.id, JobStatus.FAILED, error=f"could not queue the verification: {exc}")
         _record_verify(user, request, Outcome.FAILED, run.id, {"error": "could not queue the verification"})
@@ -183,8 +183,6 @@ def request_export(
         filter_params=filter_params,
         up_to_seq=marker.seq - 1,
     )
-    from adminpanel.audit.tasks import write_export as write_export_task
-
     try:
         write_export_task.enqueue(str(export.id))
     except Exception as exc:
@@ -308,3 +306,16 @@ def purge_exports(older_than: dt.timedelta = EXPORTS_KEPT_FOR) -> tuple[int, int
         AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.EXPIRED, file_path="")
         expired += 1
     return expired, files
+
+
+# --- The tasks (django.tasks, run by `manage.py db_worker`): thin, so the bodies above can be called directly ---
+
+
+@task
+def verify_chain_task(request_id: str) -> None:
+    run_verification_request(request_id)
+
+
+@task
+def write_export_task(export_id: str) -> None:
+    write_export(export_id)

@@ -9,7 +9,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +42,7 @@ CHAIN_FIELDS: tuple[str, ...] = (
 KEY_ROTATED = Action.KEY_ROTATED
 MAX_PROBLEMS = 50  # verify goes on after a problem; it lists this many and counts the rest
 _UTC = dt.UTC
-_enc = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_enc = json.encoder.encode_basestring_ascii
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
 
 
@@ -252,7 +252,7 @@ class VerifyResult:
         )
 
 
-def iter_chain_rows(chunk_size: int = 20_000) -> Iterator[Sequence[Any]]:
+def iter_chain_rows(chunk_size: int = 20_000) -> Generator[Sequence[Any]]:
     """All events oldest first as (CHAIN_FIELDS…, prev_hash, hash), streamed in chunks.
 
     PostgreSQL: a server-side cursor returning uuid/time already as canonical text and details as JSON text,

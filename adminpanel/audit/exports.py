@@ -113,9 +113,9 @@ class KeyIds:
 def iter_events(qs: QuerySet[AuditEvent], *, up_to_seq: int) -> Iterator[list[tuple[Any, ...]]]:
     """The matching events oldest first, as chunks of value tuples; each chunk is a fresh keyset query."""
     last = 0
-    qs = qs.filter(seq__lte=up_to_seq).order_by("seq").values_list(*DB_COLUMNS)
+    rows = qs.filter(seq__lte=up_to_seq).order_by("seq").values_list(*DB_COLUMNS)
     while True:
-        chunk = list(qs.filter(seq__gt=last)[:CHUNK])
+        chunk: list[tuple[Any, ...]] = list(rows.filter(seq__gt=last)[:CHUNK])
         if not chunk:
             return
         yield chunk

@@ -83,6 +83,7 @@ def copy_sql(
     """The COPY statement and its parameters for the matching events up to up_to_seq."""
     key_id, key_params = _key_id_sql(starts if starts is not None else segment_starts(), as_json=fmt == "jsonl")
     qs = qs.filter(seq__lte=up_to_seq).order_by("seq")
+    query: QuerySet[Any, Any]
     if fmt == "jsonl":
         query = qs.annotate(line=RawSQL(_JSONL_LINE.replace("{key_id}", key_id), key_params)).values_list("line")
         template = _JSONL_COPY

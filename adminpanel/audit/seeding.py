@@ -154,7 +154,7 @@ def _writer() -> Iterator[Callable[[tuple[Any, ...]], None]]:
         yield add
         AuditEvent.objects.bulk_create(events, batch_size=500)
         return
-    sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
+    sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(str(c) for c in _COLUMNS)}) FROM STDIN"
     dumps = json.dumps
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         write_row = copy.write_row
