@@ -182,9 +182,13 @@ def lock_chain_head() -> ChainHead:
     """
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor == "postgresql":
+        # One round trip: lock, then read the head with a fresh snapshot (migration audit/0005 explains why).
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '15s'")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
+            cursor.execute("SELECT * FROM audit_lock_chain_head(%s, %s)", [CHAIN_LOCK_ID, Action.KEY_ROTATED])
+            row = cursor.fetchone()
+        if row is None:
+            return ChainHead(0, GENESIS_HASH, None, keys.DEFAULT_KEY_ID)
+        return ChainHead(row[0], row[1], row[2], row[3] or keys.DEFAULT_KEY_ID)
     # The segment's key id comes along in the same query (an index seek on (action, seq)).
     latest_rotation = (
         AuditEvent.objects.filter(action=Action.KEY_ROTATED, outcome=SUCCEEDED)
