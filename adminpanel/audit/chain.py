@@ -170,23 +170,34 @@ def segment_starts() -> list[tuple[int, str]]:
 
 def clean_text(value: Any) -> str:
     """Text as stored: NUL (PostgreSQL refuses it) and lone surrogates become U+FFFD; the rest verbatim."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else value if type(value) is str else str(value)
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8").replace("?", "\ufffd")
+    except UnicodeEncodeError:  # a lone surrogate: only those become U+FFFD (a "?" in the text stays a "?")
+        text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return text
 
 
 def clean_json(value: Any) -> Any:
     """JSON that reads back identically from jsonb: str keys, integral floats as int, no NaN, no NUL."""
+    kind = type(value)
+    if kind is str:  # by far the most common: checked first, exactly
+        return clean_text(value)
+    if kind is dict:
+        return {clean_text(k): clean_json(v) for k, v in value.items()}
+    if kind is list:
+        return [clean_json(v) for v in value]
+    if value is None or kind is bool or kind is int:
+        return value
     if isinstance(value, dict):
         return {clean_text(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [clean_json(v) for v in value]
-    if value is None or isinstance(value, (bool, int)):
+    if isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

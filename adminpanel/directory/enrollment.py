@@ -81,11 +81,12 @@ def enroll_authenticator(
         )
         return EnrollResult(authenticators=before, problem=Problem(message, 409))
 
+    before_described = describe_all(before)  # once: both rows keep it, the outcome adds the new one
     requested = staff.audit(
         Action.AUTHENTICATOR_ENROLL,
         Outcome.REQUESTED,
         **audit_fields,
-        details={**contact_info, "before": describe_all(before)},
+        details={**contact_info, "before": before_described},
     )
     outcome_fields = {**audit_fields, "correlation_id": requested.correlation_id}
     try:
@@ -114,7 +115,11 @@ def enroll_authenticator(
         Outcome.SUCCEEDED,
         **outcome_fields,
         authenticator_id=enrolled.authenticator.user_authenticator_id,
-        details={**contact_info, "before": describe_all(before), "after": describe_all(after)},
+        details={
+            **contact_info,
+            "before": before_described,
+            "after": before_described + describe_all(after[len(before) :]),
+        },
     )
     return EnrollResult(authenticator=enrolled.authenticator, authenticators=after)
 

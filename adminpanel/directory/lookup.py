@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -123,14 +124,25 @@ def load_user(staff: Staff, user_id: str, *, audit: bool = True) -> UserDetail:
     return detail
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StaffActionLine:
     """One staff action on a user as the user page lists it: its final outcome, not its write-ahead rows."""
 
-    event: AuditEvent  # the newest row of the action (its outcome, or the `requested` row if none yet)
+    event_id: uuid.UUID  # the newest row of the action (its outcome, or the `requested` row if none yet)
+    created_at: datetime
+    actor_username: str
     action: str
     outcome: str
-    pending: bool  # only `requested` so far: still in flight, or left for `audit reconcile`
+    reason: str
+    ticket: str
+
+    @property
+    def pending(self) -> bool:
+        """Only `requested` so far: still in flight, or left for `audit reconcile`."""
+        return self.outcome == Outcome.REQUESTED
+
+
+_LINE_FIELDS = ("id", "created_at", "actor_username", "action", "outcome", "reason", "ticket", "correlation_id")
 
 
 def recent_staff_actions(user_id: str, limit: int = 10) -> list[StaffActionLine]:
@@ -143,13 +155,13 @@ def recent_staff_actions(user_id: str, limit: int = 10) -> list[StaffActionLine]
         AuditEvent.objects.filter(user_id=user_id)
         .exclude(action=Action.USER_VIEW)
         .order_by("-seq")
-        .defer("details")[: limit * 4]
+        .values_list(*_LINE_FIELDS)[: limit * 3]
     )
     lines: dict[tuple[object, str], StaffActionLine] = {}
-    for event in rows:  # newest first: the first row seen of an action is its final word
-        key = (event.correlation_id, event.action)
+    for *fields, correlation_id in rows:  # newest first: the first row seen of an action is its final word
+        key = (correlation_id, fields[3])
         if key not in lines:
-            lines[key] = StaffActionLine(event, event.action, event.outcome, event.outcome == Outcome.REQUESTED)
+            lines[key] = StaffActionLine(*fields)
     return list(lines.values())[:limit]
 
 

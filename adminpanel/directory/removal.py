@@ -155,7 +155,8 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
         return RemovalResult(remaining=before, already_gone=True)
     remaining = [a for a in before if a is not target]
     fields["verification_method"] = target.verification_method
-    described = {"target": describe(target), "before": describe_all(before)}
+    before_described = describe_all(before)
+    described: dict[str, Any] = {"target": describe(target), "before": before_described}
     override = lockout.would_lock_out(remaining)
     if override and not override_lockout:
         staff.audit(
@@ -193,7 +194,8 @@ def _remove_locked(staff: Staff, fields: dict[str, Any], override_lockout: bool,
         # Gone between our fetch and our delete: someone outside this dashboard removed it.
         outcome.failed({**described, "already_gone": True})
         return RemovalResult(remaining=remaining, already_gone=True)
-    outcome.succeeded({**described, "after": describe_all(remaining), "lockout_override": override})
+    after = [item for item in before_described if item["id"] != target.user_authenticator_id]  # described once
+    outcome.succeeded({**described, "after": after, "lockout_override": override})
     return RemovalResult(removed=target, remaining=remaining, overridden=override)
 
 

@@ -110,3 +110,11 @@ def test_the_canonical_bytes_are_json_dumps_with_sorted_keys_and_no_spaces(event
     }
     expected = json.dumps(plain, sort_keys=True, separators=(",", ":")).encode("ascii")
     assert chain.canonical_json(values(event)) == expected
+
+
+def test_only_lone_surrogates_become_the_replacement_character():
+    from adminpanel.audit.chain import clean_text
+
+    assert clean_text("100% real?\ud800") == "100% real?\ufffd"
+    assert clean_text("nul\x00here") == "nul\ufffdhere"
+    assert clean_text("ærøskøbing?") == "ærøskøbing?"
